@@ -1,0 +1,296 @@
+/* img.c - image allocation, decoding, encoding and comparison; see img.h.
+ *
+ * stb_image and stb_image_write come precompiled from Debian's libstb-dev, so
+ * we only include their headers here. Everything else in retreat talks to
+ * struct img and never to stb directly.
+ */
+#include "img.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+static int check_size(int width, int height, int channels, struct err *err)
+{
+    if (width <= 0 || height <= 0)
+        return err_set(err, "image has zero size (%dx%d)", width, height);
+    if (width > IMG_MAX_SIDE || height > IMG_MAX_SIDE)
+        return err_set(err, "image is %dx%d, larger than the limit of %d pixels a side", width,
+                       height, IMG_MAX_SIDE);
+    if ((uint64_t)width * (uint64_t)height > IMG_MAX_PIXELS)
+        return err_set(err, "image is %dx%d, more than the limit of %u megapixels", width, height,
+                       IMG_MAX_PIXELS / 1000000);
+    if (channels != 3 && channels != 4)
+        return err_set(err, "image has %d channels; only RGB (3) and RGBA (4) are supported",
+                       channels);
+    return 0;
+}
+
+int img_alloc(struct img *im, int width, int height, int channels, struct err *err)
+{
+    memset(im, 0, sizeof *im);
+    if (check_size(width, height, channels, err) != 0)
+        return -1;
+    size_t stride = (size_t)width * (size_t)channels;
+    uint8_t *pixels = calloc((size_t)height, stride);
+    if (pixels == NULL)
+        return err_set(err, "out of memory for a %dx%d image", width, height);
+    *im = (struct img){width, height, channels, stride, pixels};
+    return 0;
+}
+
+int img_alloc_like(struct img *im, const struct img *like, struct err *err)
+{
+    return img_alloc(im, like->width, like->height, like->channels, err);
+}
+
+void img_free(struct img *im)
+{
+    free(im->pixels);
+    memset(im, 0, sizeof *im);
+}
+
+int img_load_memory(const void *data, size_t size, const char *name, struct img *im,
+                    struct err *err)
+{
+    memset(im, 0, sizeof *im);
+    if (size == 0)
+        return err_set(err, "%s: empty file, not an image", name);
+    if (size > INT32_MAX)
+        return err_set(err, "%s: file too large (%zu bytes)", name, size);
+
+    /* Read the header first: this rejects huge images before any allocation. */
+    int w, h, comp;
+    if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
+        return err_set(err, "%s: not an image retreat can read (%s); use PNG, JPEG, BMP, TGA or GIF",
+                       name, stbi_failure_reason());
+    int channels = (comp == 2 || comp == 4) ? 4 : 3;
+    if (check_size(w, h, channels, err) != 0)
+        return err_prefix(err, "%s: ", name);
+
+    int got_w, got_h, got_comp;
+    uint8_t *pixels = stbi_load_from_memory(data, (int)size, &got_w, &got_h, &got_comp, channels);
+    if (pixels == NULL)
+        return err_set(err, "%s: cannot decode image (%s); is the file truncated or corrupt?", name,
+                       stbi_failure_reason());
+    if (got_w != w || got_h != h) {
+        stbi_image_free(pixels);
+        return err_set(err, "%s: header says %dx%d but data is %dx%d", name, w, h, got_w, got_h);
+    }
+    /* stb allocates with malloc (STBI_MALLOC), so img_free's free() matches. */
+    *im = (struct img){w, h, channels, (size_t)w * (size_t)channels, pixels};
+    return 0;
+}
+
+/* Reads a whole file, refusing anything over IMG_MAX_FILE bytes. */
+static int read_file(const char *path, unsigned char **out, size_t *size, struct err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, "%s: cannot open (%s)", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(err, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > IMG_MAX_FILE) {
+        close(fd);
+        return err_set(err, "%s: file is %lld bytes, over the limit of %u MiB", path,
+                       (long long)st.st_size, IMG_MAX_FILE >> 20);
+    }
+    size_t len = (size_t)st.st_size;
+    unsigned char *buf = malloc(len ? len : 1);
+    if (buf == NULL) {
+        close(fd);
+        return err_set(err, "%s: out of memory reading %zu bytes", path, len);
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            free(buf);
+            close(fd);
+            return err_set(err, "%s: read failed (%s)", path, strerror(e));
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    *out = buf;
+    *size = len;
+    return 0;
+}
+
+int img_load(const char *path, struct img *im, struct err *err)
+{
+    unsigned char *data = NULL;
+    size_t size = 0;
+    memset(im, 0, sizeof *im);
+    if (read_file(path, &data, &size, err) != 0)
+        return -1;
+    int rc = img_load_memory(data, size, path, im, err);
+    free(data);
+    return rc;
+}
+
+/* stb_image_write hands us the encoded bytes in chunks through this callback. */
+struct sink {
+    int fd;
+    int failed_errno;
+};
+
+static void sink_write(void *ctx, void *data, int size)
+{
+    struct sink *s = ctx;
+    const unsigned char *p = data;
+    while (size > 0 && s->failed_errno == 0) {
+        ssize_t n = write(s->fd, p, (size_t)size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            s->failed_errno = errno;
+            return;
+        }
+        p += n;
+        size -= (int)n;
+    }
+}
+
+static int has_extension(const char *path, const char *ext)
+{
+    const char *dot = strrchr(path, '.');
+    return dot != NULL && strcasecmp(dot + 1, ext) == 0;
+}
+
+int img_save(const char *path, const struct img *im, struct err *err)
+{
+    int jpeg = has_extension(path, "jpg") || has_extension(path, "jpeg");
+    if (!jpeg && !has_extension(path, "png"))
+        return err_set(err, "%s: cannot save, name must end in .png, .jpg or .jpeg", path);
+    if (im->stride > INT32_MAX)
+        return err_set(err, "%s: image rows too long to encode", path);
+
+    /* Write beside the target, then rename: readers never see a partial file. */
+    size_t tmp_len = strlen(path) + 16;
+    char *tmp = malloc(tmp_len);
+    if (tmp == NULL)
+        return err_set(err, "%s: out of memory", path);
+    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return err_set(err, "%s: cannot create output file (%s)", path, strerror(e));
+    }
+
+    struct sink sink = {fd, 0};
+    int ok;
+    if (jpeg)
+        ok = stbi_write_jpg_to_func(sink_write, &sink, im->width, im->height, im->channels,
+                                    im->pixels, IMG_JPEG_QUALITY);
+    else
+        ok = stbi_write_png_to_func(sink_write, &sink, im->width, im->height, im->channels,
+                                    im->pixels, (int)im->stride);
+    if (ok && sink.failed_errno == 0 && fsync(fd) != 0)
+        sink.failed_errno = errno;
+    if (close(fd) != 0 && sink.failed_errno == 0)
+        sink.failed_errno = errno;
+
+    if (!ok || sink.failed_errno != 0) {
+        unlink(tmp);
+        free(tmp);
+        if (sink.failed_errno != 0)
+            return err_set(err, "%s: write failed (%s)", path, strerror(sink.failed_errno));
+        return err_set(err, "%s: encoder failed", path);
+    }
+    /* mkstemp creates 0600; give the image the usual permissions. */
+    fchmodat(AT_FDCWD, tmp, 0644, 0);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return err_set(err, "%s: cannot rename into place (%s)", path, strerror(e));
+    }
+    free(tmp);
+    return 0;
+}
+
+/* Growing memory buffer for img_encode_png. */
+struct membuf {
+    unsigned char *data;
+    size_t size, cap;
+    int oom;
+};
+
+static void membuf_write(void *ctx, void *data, int size)
+{
+    struct membuf *m = ctx;
+    if (m->oom || size <= 0)
+        return;
+    if (m->size + (size_t)size > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4096;
+        while (cap < m->size + (size_t)size)
+            cap *= 2;
+        unsigned char *p = realloc(m->data, cap);
+        if (p == NULL) {
+            m->oom = 1;
+            return;
+        }
+        m->data = p;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->size, data, (size_t)size);
+    m->size += (size_t)size;
+}
+
+int img_encode_png(const struct img *im, unsigned char **out, size_t *size, struct err *err)
+{
+    struct membuf m = {0};
+    int ok = stbi_write_png_to_func(membuf_write, &m, im->width, im->height, im->channels,
+                                    im->pixels, (int)im->stride);
+    if (!ok || m.oom) {
+        free(m.data);
+        return err_set(err, "PNG encoding failed%s", m.oom ? " (out of memory)" : "");
+    }
+    *out = m.data;
+    *size = m.size;
+    return 0;
+}
+
+int img_compare(const struct img *a, const struct img *b, struct img_diff *diff, struct err *err)
+{
+    memset(diff, 0, sizeof *diff);
+    if (a->width != b->width || a->height != b->height || a->channels != b->channels)
+        return err_set(err, "images differ in shape: %dx%dx%d against %dx%dx%d", a->width,
+                       a->height, a->channels, b->width, b->height, b->channels);
+    double sq = 0;
+    diff->max_abs = -1;
+    for (int y = 0; y < a->height; y++) {
+        const uint8_t *ra = img_row(a, y), *rb = img_row(b, y);
+        for (int i = 0; i < a->width * a->channels; i++) {
+            int d = abs((int)ra[i] - (int)rb[i]);
+            sq += (double)d * d;
+            if (d > diff->max_abs) {
+                diff->max_abs = d;
+                diff->x = i / a->channels;
+                diff->y = y;
+                diff->c = i % a->channels;
+                diff->got = ra[i];
+                diff->want = rb[i];
+            }
+        }
+    }
+    double mse = sq / ((double)a->width * a->height * a->channels);
+    diff->psnr = mse == 0 ? INFINITY : 10.0 * log10(255.0 * 255.0 / mse);
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* img.h - the image type of retreat, and loading, saving and comparing images.
+ *
+ * One image type for the whole toolkit: 8-bit samples, 3 (RGB) or 4 (RGBA)
+ * interleaved channels, rows `stride` bytes apart. The stride is explicit so
+ * that a view of some rows, or a row padded for alignment, is still an image.
+ *
+ * Loading goes through stb_image (PNG, JPEG, BMP, TGA, GIF's first frame) and
+ * refuses images over IMG_MAX_SIDE or IMG_MAX_PIXELS *before* decoding them, so
+ * a 100-byte "decompression bomb" cannot make us allocate gigabytes. Saving
+ * goes through stb_image_write (PNG or JPEG, chosen by the file's extension)
+ * into a temporary file renamed into place, so a crash or a full disk never
+ * leaves a half-written image under the real name.
+ */
+#ifndef RETREAT_IMG_H
+#define RETREAT_IMG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define IMG_MAX_SIDE 32768                  /* pixels, width or height */
+#define IMG_MAX_PIXELS (100u * 1000 * 1000) /* 100 megapixels */
+#define IMG_MAX_FILE (512u * 1024 * 1024)   /* bytes read from one image file */
+#define IMG_JPEG_QUALITY 92
+
+struct img {
+    int width;
+    int height;
+    int channels;    /* 3 (RGB) or 4 (RGBA) */
+    size_t stride;   /* bytes from one row to the next, >= width * channels */
+    uint8_t *pixels; /* height rows of stride bytes; owned by the image */
+};
+
+/* Allocates a zeroed width x height image with the given channels (3 or 4)
+ * and a tight stride. Fails on sizes outside the limits above. */
+int img_alloc(struct img *im, int width, int height, int channels, struct err *err);
+
+/* Allocates an image of the same size and channels as like. */
+int img_alloc_like(struct img *im, const struct img *like, struct err *err);
+
+/* Frees the pixels and zeroes the struct; safe on a zeroed or freed image. */
+void img_free(struct img *im);
+
+/* Address of row y. */
+static inline uint8_t *img_row(const struct img *im, int y)
+{
+    return im->pixels + (size_t)y * im->stride;
+}
+
+/* Decodes an image file. Images with transparency keep 4 channels; all others
+ * are RGB. Errors name the file and the reason (missing, not an image,
+ * truncated, too large, zero size). */
+int img_load(const char *path, struct img *im, struct err *err);
+
+/* Decodes an image held in memory; `name` is used in error messages. */
+int img_load_memory(const void *data, size_t size, const char *name, struct img *im,
+                    struct err *err);
+
+/* Writes a PNG (.png) or JPEG (.jpg, .jpeg) chosen by path's extension,
+ * atomically: a temporary file in the same folder, then rename(2). */
+int img_save(const char *path, const struct img *im, struct err *err);
+
+/* Encodes an image as PNG into a malloc'ed buffer (*out, *size). */
+int img_encode_png(const struct img *im, unsigned char **out, size_t *size, struct err *err);
+
+/* How far apart two images of the same shape are. */
+struct img_diff {
+    int max_abs;     /* largest |a - b| over all samples */
+    int x, y, c;     /* where it was found (first occurrence) */
+    int got, want;   /* the two sample values there */
+    double psnr;     /* peak signal-to-noise ratio in dB; INFINITY if identical */
+};
+
+/* Compares a to b sample by sample. Fails if their shapes differ. */
+int img_compare(const struct img *a, const struct img *b, struct img_diff *diff,
+                struct err *err);
+
+#endif
