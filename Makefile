@@ -84,7 +84,7 @@ unit: check-deps $(UNIT) $(RETREAT)
 SUPPORT_SRC := $(wildcard tests/exercises/support*.c)
 
 .SECONDEXPANSION:
-$(BUILD)/grade/%/test: $$$$(wildcard $$$$*/*.c) tests/exercises/$$$$(notdir $$$$*).c \
+$(BUILD)/grade/%/test: $$(wildcard $$*/*.c) tests/exercises/$$(notdir $$*).c \
                        $(call obj,$(SUPPORT_SRC)) $(LIB) $(SOLLIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) -Wall -Wextra $(CPPFLAGS) -Itests/exercises $(CFLAGS) \
