@@ -46,9 +46,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 all: check-deps $(RETREAT)
 
+# Say what is being built, not the whole command line (V=1 shows it).
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(WARN) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASEFLAGS) $(WARN) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(@D)

@@ -1,0 +1,144 @@
+/* test_blur.c - the reference Gaussian: its definition, checked property by
+ * property, and its error paths. (The cross-check against OpenCV, an
+ * independent implementation, lives in a script under tests/.) */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "blur.h"
+
+Test(blur, kernel_has_radius_ceil_3_sigma_and_sums_to_one)
+{
+    const float sigmas[] = {0.5f, 1.0f, 1.7f, 5.0f, 50.0f};
+    for (size_t s = 0; s < sizeof sigmas / sizeof *sigmas; s++) {
+        struct blur_kernel k;
+        struct err err;
+        cr_assert_eq(blur_kernel_init(&k, sigmas[s], &err), 0, "%s", err.msg);
+        cr_expect_eq(k.radius, (int)ceilf(3 * sigmas[s]), "sigma %g", (double)sigmas[s]);
+        double sum = 0;
+        for (int i = 0; i <= 2 * k.radius; i++) {
+            sum += k.weights[i];
+            cr_expect_float_eq(k.weights[i], k.weights[2 * k.radius - i], 1e-7, "symmetric");
+            if (i < k.radius)
+                cr_expect_lt(k.weights[i], k.weights[i + 1], "rises towards the centre");
+        }
+        cr_expect_float_eq(sum, 1.0, 1e-5, "sigma %g sums to %f", (double)sigmas[s], sum);
+        blur_kernel_free(&k);
+    }
+}
+
+Test(blur, sigma_out_of_range_is_refused_clearly)
+{
+    const float bad[] = {0.0f, 0.49f, 50.5f, -1.0f, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct err err;
+        cr_expect_eq(blur_check_sigma(bad[i], &err), -1, "sigma %g", (double)bad[i]);
+        cr_expect(strstr(err.msg, "0.5") && strstr(err.msg, "50"), "got: %s", err.msg);
+    }
+}
+
+Test(blur, constant_image_stays_constant)
+{
+    struct img a, b;
+    struct err err;
+    cr_assert_eq(img_alloc(&a, 40, 30, 3, &err), 0);
+    cr_assert_eq(img_alloc_like(&b, &a, &err), 0);
+    memset(a.pixels, 77, a.stride * a.height);
+    cr_assert_eq(blur_gauss(&a, &b, 3.0f, &err), 0, "%s", err.msg);
+    for (size_t i = 0; i < b.stride * b.height; i++)
+        cr_assert_eq(b.pixels[i], 77, "sample %zu is %d", i, b.pixels[i]);
+    img_free(&a);
+    img_free(&b);
+}
+
+/* One white pixel in the middle of black: the output is the 2-D kernel,
+ * i.e. the outer product of the 1-D weights, scaled to 255. */
+Test(blur, impulse_response_is_the_kernel)
+{
+    struct img a, b;
+    struct err err;
+    struct blur_kernel k;
+    const float sigma = 1.5f;
+    cr_assert_eq(blur_kernel_init(&k, sigma, &err), 0);
+    cr_assert_eq(img_alloc(&a, 21, 21, 3, &err), 0);
+    cr_assert_eq(img_alloc_like(&b, &a, &err), 0);
+    img_row(&a, 10)[10 * 3 + 1] = 255; /* green channel only */
+    cr_assert_eq(blur_gauss(&a, &b, sigma, &err), 0);
+    for (int dy = -k.radius; dy <= k.radius; dy++)
+        for (int dx = -k.radius; dx <= k.radius; dx++) {
+            float want = 255.0f * k.weights[dy + k.radius] * k.weights[dx + k.radius];
+            int got = img_row(&b, 10 + dy)[(10 + dx) * 3 + 1];
+            cr_assert_eq(got, (int)(want + 0.5f), "(%d,%d): got %d want %f", dx, dy, got,
+                         (double)want);
+            cr_assert_eq(img_row(&b, 10 + dy)[(10 + dx) * 3 + 0], 0, "channels stay apart");
+        }
+    blur_kernel_free(&k);
+    img_free(&a);
+    img_free(&b);
+}
+
+/* Clamp-to-edge: a left half at 200 and right half at 0 - the left border
+ * sees only 200s beyond the edge, so column 0 stays 200 when the edge is
+ * further than the radius. */
+Test(blur, borders_clamp_to_the_edge)
+{
+    struct img a, b;
+    struct err err;
+    cr_assert_eq(img_alloc(&a, 40, 5, 3, &err), 0);
+    cr_assert_eq(img_alloc_like(&b, &a, &err), 0);
+    for (int y = 0; y < 5; y++)
+        memset(img_row(&a, y), 200, 20 * 3);
+    cr_assert_eq(blur_gauss(&a, &b, 2.0f, &err), 0);
+    for (int y = 0; y < 5; y++) {
+        cr_expect_eq(img_row(&b, y)[0], 200, "row %d: left edge replicated", y);
+        cr_expect_eq(img_row(&b, y)[39 * 3], 0, "row %d: right edge replicated", y);
+        cr_expect_eq(img_row(&b, y)[19 * 3] + img_row(&b, y)[20 * 3], 200,
+                     "symmetric around the step");
+    }
+    img_free(&a);
+    img_free(&b);
+}
+
+/* Running the two passes by bands, as exercise 06 does, is the same
+ * arithmetic as one call. */
+Test(blur, row_bands_match_the_whole_image)
+{
+    struct img a, whole, bands;
+    struct err err;
+    struct blur_kernel k;
+    cr_assert_eq(img_alloc(&a, 37, 23, 4, &err), 0);
+    for (size_t i = 0; i < a.stride * a.height; i++)
+        a.pixels[i] = (uint8_t)(i * 2654435761u >> 24);
+    cr_assert_eq(img_alloc_like(&whole, &a, &err), 0);
+    cr_assert_eq(img_alloc_like(&bands, &a, &err), 0);
+    cr_assert_eq(blur_gauss(&a, &whole, 2.5f, &err), 0);
+    cr_assert_eq(blur_kernel_init(&k, 2.5f, &err), 0);
+    float *tmp = blur_tmp_alloc(&a, &err);
+    cr_assert_not_null(tmp);
+    const int cuts[] = {0, 5, 6, 17, 23};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(blur_rows_h(&a, tmp, &k, cuts[i], cuts[i + 1], &err), 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(blur_rows_v(tmp, &bands, &k, cuts[i], cuts[i + 1], &err), 0);
+    struct img_diff d;
+    cr_assert_eq(img_compare(&bands, &whole, &d, &err), 0);
+    cr_expect_eq(d.max_abs, 0, "differs at (%d,%d)", d.x, d.y);
+    free(tmp);
+    blur_kernel_free(&k);
+    img_free(&a);
+    img_free(&whole);
+    img_free(&bands);
+}
+
+Test(blur, destination_of_another_shape_is_refused)
+{
+    struct img a, b;
+    struct err err;
+    cr_assert_eq(img_alloc(&a, 10, 10, 3, &err), 0);
+    cr_assert_eq(img_alloc(&b, 10, 11, 3, &err), 0);
+    cr_expect_eq(blur_gauss(&a, &b, 1.0f, &err), -1);
+    cr_expect(strstr(err.msg, "destination") != NULL, "got: %s", err.msg);
+    img_free(&a);
+    img_free(&b);
+}
