@@ -58,6 +58,71 @@ void img_free(struct img *im)
     memset(im, 0, sizeof *im);
 }
 
+/* stb_image 2.27, the version in Debian 12's libstb, trusts a JPEG's Huffman
+ * tables (found by tests/fuzz/fuzz_img.c; see tests/unit/test_regress.c):
+ *  - a table (DHT segment) listing more than 256 codes makes it write past
+ *    its 257-byte size array: a heap overflow (upstream checks it since 2.28);
+ *  - a scan (SOS) naming a table that no DHT defined makes it decode with
+ *    whatever its malloc'ed tables happened to hold: a wild read, a crash or
+ *    a failed assert(), depending on what the heap held before.
+ * Until the library checks these itself, we walk the JPEG's segments the way
+ * stb does and refuse such a file first. Only the segment layout is read;
+ * nothing is decoded here. Returns NULL if the tables are sound, else why. */
+static const char *jpeg_huffman_problem(const unsigned char *p, size_t n)
+{
+    int defined[2][4] = {{0}}; /* [class: 0 DC, 1 AC][table id] */
+    size_t i = 2;              /* after the SOI marker */
+    while (i + 4 <= n) {
+        /* Outside a segment: entropy-coded data or fill bytes, until 0xFF. */
+        if (p[i] != 0xFF || p[i + 1] == 0xFF) {
+            i++;
+            continue;
+        }
+        unsigned marker = p[i + 1];
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+            i += 2; /* a stuffed 0xFF, TEM, RSTn or SOI: no length follows */
+            continue;
+        }
+        if (marker == 0xD9)
+            break; /* EOI */
+        long left = (long)((p[i + 2] << 8) | p[i + 3]) - 2;
+        size_t j = i + 4;
+        if (marker == 0xC4) {
+            /* One or more tables: a class/id byte, 16 counts, the values.
+             * stb reads a table even where the segment's length runs out. */
+            while (left > 0) {
+                unsigned q = j < n ? p[j] : 0, codes = 0;
+                for (size_t k = 1; k <= 16; k++)
+                    codes += j + k < n ? p[j + k] : 0;
+                if (codes > 256)
+                    return "a Huffman table lists more than 256 codes";
+                if ((q >> 4) <= 1 && (q & 15) <= 3) /* stb refuses the others */
+                    defined[q >> 4][q & 15] = 1;
+                j += 17 + codes;
+                left -= 17 + (long)codes;
+            }
+            i = j;
+            continue;
+        }
+        if (marker == 0xDA && j < n) {
+            /* Ns components, each naming its DC and AC table, then the
+             * spectral range: Ss = 0 decodes DC, Se > 0 decodes AC. */
+            size_t ns = p[j];
+            if (j + 3 + 2 * ns < n) {
+                unsigned ss = p[j + 1 + 2 * ns], se = p[j + 2 + 2 * ns];
+                for (size_t c = 0; c < ns; c++) {
+                    unsigned dc = p[j + 2 + 2 * c] >> 4, ac = p[j + 2 + 2 * c] & 15;
+                    if ((ss == 0 && dc <= 3 && !defined[0][dc]) ||
+                        (se > 0 && ac <= 3 && !defined[1][ac]))
+                        return "a scan uses a Huffman table that was never defined";
+                }
+            }
+        }
+        i = j + (size_t)(left > 0 ? left : 0);
+    }
+    return NULL;
+}
+
 int img_load_memory(const void *data, size_t size, const char *name, struct img *im,
                     struct err *err)
 {
@@ -67,10 +132,23 @@ int img_load_memory(const void *data, size_t size, const char *name, struct img 
     if (size > INT32_MAX)
         return err_set(err, "%s: file too large (%zu bytes)", name, size);
 
+    /* Before stb reads anything: its header reader builds the tables too.
+     * stb takes a file as JPEG if 0xFF fill bytes and then SOI (0xD8) start it. */
+    const unsigned char *bytes = data;
+    size_t fill = 0;
+    while (fill < size && bytes[fill] == 0xFF)
+        fill++;
+    if (fill > 0 && fill < size && bytes[fill] == 0xD8) {
+        const char *why = jpeg_huffman_problem(bytes + fill - 1, size - fill + 1);
+        if (why != NULL)
+            return err_set(err, "%s: corrupt JPEG (%s)", name, why);
+    }
+
     /* Read the header first: this rejects huge images before any allocation. */
     int w, h, comp;
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
-        return err_set(err, "%s: not an image retreat can read (%s); use PNG, JPEG, BMP, TGA or GIF",
+        return err_set(err,
+                       "%s: not an image retreat can read (%s); use PNG, JPEG, BMP, TGA or GIF",
                        name, stbi_failure_reason());
     int channels = (comp == 2 || comp == 4) ? 4 : 3;
     if (check_size(w, h, channels, err) != 0)
@@ -143,16 +221,20 @@ int img_load(const char *path, struct img *im, struct err *err)
     return rc;
 }
 
-/* stb_image_write hands us the encoded bytes in chunks through this callback. */
+/* stb_image_write hands us the encoded bytes in chunks through this callback.
+ * Its JPEG writer passes a few bytes at a time: one write(2) for each made
+ * encoding a JPEG about 8x slower than the encoding itself, so the bytes are
+ * gathered in buf and written a buffer at a time. */
 struct sink {
     int fd;
     int failed_errno;
+    size_t len; /* bytes waiting in buf */
+    unsigned char buf[16384];
 };
 
-static void sink_write(void *ctx, void *data, int size)
+/* Writes size bytes to the file, remembering the first error. */
+static void sink_put(struct sink *s, const unsigned char *p, size_t size)
 {
-    struct sink *s = ctx;
-    const unsigned char *p = data;
     while (size > 0 && s->failed_errno == 0) {
         ssize_t n = write(s->fd, p, (size_t)size);
         if (n < 0 && errno == EINTR)
@@ -162,8 +244,27 @@ static void sink_write(void *ctx, void *data, int size)
             return;
         }
         p += n;
-        size -= (int)n;
+        size -= (size_t)n;
     }
+}
+
+static void sink_flush(struct sink *s)
+{
+    sink_put(s, s->buf, s->len);
+    s->len = 0;
+}
+
+static void sink_write(void *ctx, void *data, int size)
+{
+    struct sink *s = ctx;
+    if (s->len + (size_t)size > sizeof s->buf)
+        sink_flush(s);
+    if ((size_t)size > sizeof s->buf) {
+        sink_put(s, data, (size_t)size); /* too big to gather: write it as it is */
+        return;
+    }
+    memcpy(s->buf + s->len, data, (size_t)size);
+    s->len += (size_t)size;
 }
 
 static int has_extension(const char *path, const char *ext)
@@ -193,7 +294,7 @@ int img_save(const char *path, const struct img *im, struct err *err)
         return err_set(err, "%s: cannot create output file (%s)", path, strerror(e));
     }
 
-    struct sink sink = {fd, 0};
+    struct sink sink = {.fd = fd};
     int ok;
     if (jpeg)
         ok = stbi_write_jpg_to_func(sink_write, &sink, im->width, im->height, im->channels,
@@ -201,6 +302,7 @@ int img_save(const char *path, const struct img *im, struct err *err)
     else
         ok = stbi_write_png_to_func(sink_write, &sink, im->width, im->height, im->channels,
                                     im->pixels, (int)im->stride);
+    sink_flush(&sink);
     if (ok && sink.failed_errno == 0 && fsync(fd) != 0)
         sink.failed_errno = errno;
     if (close(fd) != 0 && sink.failed_errno == 0)

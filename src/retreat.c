@@ -17,7 +17,23 @@ static int usage(FILE *out)
     return out == stdout ? 0 : 2;
 }
 
+int cmd_blur(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_comics(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
+
 const struct command commands[] = {
+    {"blur", "blur photos with any style of the ladder (linear ... fast)", cmd_blur},
+    {"bench", "time every blur style on the same photos, side by side", cmd_bench},
+    {"comics", "open the new comics of your feeds (or of the embedded server)", cmd_comics},
+    {"serve", "serve synthetic webcomics over HTTP (for the fetch track)", cmd_serve},
+    {"stream", "render runs to a video file or stream them live (RTMP, Twitch)", cmd_stream},
+    {"grade", "grade an exercise: the card of `make exercise N` (also hints, progress)", cmd_grade},
+    {"fetch", "GET many URLs with any fetch style, timed (fetch-linear ... fetch-events)",
+     cmd_fetch},
     {NULL, NULL, NULL},
 };
 

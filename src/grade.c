@@ -1,0 +1,519 @@
+/* grade.c - the steps of grading one exercise; see grade.h.
+ *
+ * For exercise NN-name in DIR (exercises/ or solutions/), in order:
+ *
+ *   1. make BUILD/grade/DIR/NN-name/test     the Criterion tests, with the file
+ *      run it with --json: one card line per suite (correct, errors, ...)
+ *   2. make .../races    the driver under ThreadSanitizer     -> races
+ *   3. make .../memory   the driver under ASan + LSan + UBSan -> memory
+ *   4. make .../speed    the optimised driver, timed          -> speedup
+ *
+ * only the steps the exercise's checks need. The build is make's job - the
+ * Makefile knows the flags - and the grader only asks for targets, so
+ * `retreat grade` gives the same binaries as `make BUILD/grade/...` would.
+ *
+ * Every run has the exercise's timeout. Once something hangs, the later steps
+ * are not run: they would most likely hang too, and the participant would wait
+ * minutes to learn what they know after the first one.
+ */
+#include "grade.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PATH_LEN 1024
+#define DRIVER_REPORT "report.txt" /* see tests/grade/driver.h */
+#define SANITIZER_LOG "sanitizer"  /* log_path of the sanitizers: sanitizer.PID */
+#define BUILD_TIMEOUT 900          /* seconds: the first build compiles the sanitizer libraries */
+
+/* The binaries, in the order they are built and run, and the checks that
+ * need each. The Criterion tests serve every check that is a suite. */
+#define SUITE_CHECKS                                                                               \
+    ((1u << CHECK_CORRECT) | (1u << CHECK_ERRORS) | (1u << CHECK_CONCURRENT) |                     \
+     (1u << CHECK_WORKERS) | (1u << CHECK_ORDER))
+static const struct {
+    const char *name;          /* the make target's last part */
+    const char *doing;         /* the step line shown while it builds */
+    enum exercise_check check; /* the driver's check; CHECK_COUNT for the tests */
+    unsigned needed_by;
+} steps[] = {
+    {"test", "building the tests", CHECK_COUNT, SUITE_CHECKS},
+    {"races", "building with ThreadSanitizer", CHECK_RACES, 1u << CHECK_RACES},
+    {"memory", "building with AddressSanitizer", CHECK_MEMORY, 1u << CHECK_MEMORY},
+    {"speed", "building the timing driver", CHECK_SPEEDUP, 1u << CHECK_SPEEDUP},
+};
+#define STEPS (sizeof steps / sizeof steps[0])
+
+/* What a driver wrote on its "grade:" lines (see tests/grade/driver.h). */
+struct driver_out {
+    int done, total;
+    double reference_s, yours_s;
+    int cores;
+    char error[GRADE_TEXT_MAX];
+};
+
+/* Starts a step's line; step_end() finishes it with the time it took. */
+static void step_begin(const struct grade_opts *o, const char *fmt, ...)
+{
+    if (o->steps == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("  ", o->steps);
+    vfprintf(o->steps, fmt, ap);
+    va_end(ap);
+    fputs(" ...", o->steps);
+    fflush(o->steps);
+}
+
+static void step_end(const struct grade_opts *o, const struct grade_proc *p)
+{
+    if (o->steps != NULL)
+        fprintf(o->steps, " %.1f s\n", p->seconds);
+}
+
+/* Asks make for one target. When `make exercise` runs us, its flags are in
+ * the environment, jobserver included, and would confuse this second make:
+ * they are cleared, and -j2 given. */
+static int build(const struct grade_opts *o, const char *target, struct grade_proc *p,
+                 struct err *err)
+{
+    char build_var[PATH_LEN + 8];
+    snprintf(build_var, sizeof build_var, "BUILD=%s", o->build);
+    char *argv[] = {"make", "-s", "--no-print-directory", "-j2", build_var, (char *)target, NULL};
+    char *env[] = {"MAKEFLAGS=", "MFLAGS=", NULL};
+    return grade_proc_run(argv, env, BUILD_TIMEOUT, GRADE_OUTPUT_CAP, p, err);
+}
+
+/* Whether a line of compiler output starts a new diagnostic. */
+static int new_message(const char *line, size_t n)
+{
+    static const char *const kinds[] = {
+        ": error:",      ": warning:",          ": note:",
+        ": In function", "undefined reference", "multiple definition"};
+    static const char *const starts[] = {"make", "/usr/bin/ld", "collect2"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (memmem(line, n, kinds[k], strlen(kinds[k])) != NULL)
+            return 1;
+    for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++)
+        if (strncmp(line, starts[k], strlen(starts[k])) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first compiler error with the lines after it (the source line and the
+ * caret), or make's own complaint ("*** No rule to make target ..."). */
+static void first_error(const char *output, char *buf, size_t cap)
+{
+    /* A link error comes with a useless "collect2: error: ld returned 1"
+     * after the line that names the function: look for that line first. The
+     * linker only runs if everything compiled, so the two never compete. */
+    static const char *const marks[] = {"undefined reference to", "multiple definition of",
+                                        "error:", "***"};
+    const char *e = NULL;
+    for (size_t m = 0; e == NULL && m < sizeof marks / sizeof marks[0]; m++)
+        e = strstr(output, marks[m]);
+    if (e == NULL)
+        e = output;
+    while (e > output && e[-1] != '\n')
+        e--;
+    size_t len = 0;
+    for (int line = 0; line < 3 && *e != '\0' && len + 1 < cap; line++) {
+        size_t n = strcspn(e, "\n");
+        if (line > 0 && new_message(e, n))
+            break; /* the first message is the one to fix */
+        len += (size_t)snprintf(buf + len, cap - len, "%s%.*s", line > 0 ? "\n" : "", (int)n, e);
+        e += n + (e[n] == '\n');
+    }
+    if (len == 0)
+        snprintf(buf, cap, "the build failed without a message");
+
+    /* The linker names files by absolute path: show them as typed. */
+    char cwd[PATH_LEN];
+    if (getcwd(cwd, sizeof cwd - 1) == NULL)
+        return;
+    strcat(cwd, "/");
+    for (char *at; (at = strstr(buf, cwd)) != NULL;)
+        memmove(at, at + strlen(cwd), strlen(at + strlen(cwd)) + 1);
+}
+
+/* Reads the "grade:" lines of a driver's report; a field it lacks stays -1
+ * (counts) or 0 (times). */
+static void read_driver(const char *output, struct driver_out *d)
+{
+    memset(d, 0, sizeof *d);
+    d->done = d->total = -1;
+    for (const char *l = strstr(output, "grade: "); l != NULL; l = strstr(l + 1, "grade: ")) {
+        if (l != output && l[-1] != '\n')
+            continue;
+        if (sscanf(l, "grade: done %d of %d", &d->done, &d->total) == 2)
+            continue;
+        if (sscanf(l, "grade: speed %lf %lf %d", &d->reference_s, &d->yours_s, &d->cores) == 3)
+            continue;
+        if (strncmp(l, "grade: error ", 13) == 0)
+            snprintf(d->error, sizeof d->error, "%.*s", (int)strcspn(l + 13, "\n"), l + 13);
+    }
+}
+
+/* Empties (by removing and re-creating) a driver's scratch folder. */
+static int fresh_dir(const char *path, struct err *err)
+{
+    char *argv[] = {"rm", "-rf", (char *)path, NULL};
+    struct grade_proc p;
+    if (grade_proc_run(argv, NULL, 60, 4096, &p, err) != 0)
+        return -1;
+    int ok = p.status == 0;
+    grade_proc_free(&p);
+    if (!ok || mkdir(path, 0755) != 0)
+        return err_set(err, "%s: cannot make a fresh folder (%s)", path, strerror(errno));
+    return 0;
+}
+
+/* Step 1: the Criterion suites, one card line per suite check. */
+static void run_tests(const struct grade_opts *o, const struct exercise *ex, const char *dir,
+                      struct grade_card *card, int *hung)
+{
+    char bin[PATH_LEN], report[PATH_LEN + 16], json_arg[PATH_LEN + 32], timeout[16];
+    snprintf(bin, sizeof bin, "%s/test", dir);
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    snprintf(json_arg, sizeof json_arg, "--json=%s", report);
+    snprintf(timeout, sizeof timeout, "%d", ex->timeout);
+    unlink(report);
+
+    /* One job: the concurrency checks time the runs, and a second test
+     * running beside them on a two-core machine would blur the picture. */
+    char *argv[] = {bin, json_arg, "--timeout", timeout, "--jobs", "1", NULL};
+    struct grade_proc p;
+    struct err err = {0};
+    step_begin(o, "running the tests (Criterion)");
+    int rc = grade_proc_run(argv, NULL, ex->timeout + 10, GRADE_OUTPUT_CAP, &p, &err);
+    step_end(o, &p);
+
+    char problem[GRADE_TEXT_MAX] = "";
+    struct grade_suite *suites = NULL;
+    size_t count = 0;
+    char *json = NULL;
+    if (rc != 0) {
+        snprintf(problem, sizeof problem, "%s", err.msg);
+    } else if (grade_proc_describe(&p, ex->timeout, problem, sizeof problem) > 0) {
+        *hung = p.timed_out;
+    } else {
+        FILE *f = fopen(report, "r");
+        long size = 0;
+        if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+            fseek(f, 0, SEEK_SET) == 0 && (json = malloc((size_t)size + 1)) != NULL &&
+            fread(json, 1, (size_t)size, f) == (size_t)size) {
+            json[size] = '\0';
+            if (grade_criterion_parse(json, &suites, &count, &err) != 0)
+                snprintf(problem, sizeof problem, "%s", err.msg);
+            /* A test Criterion stopped at its timeout is a hang too. */
+            for (size_t i = 0; i < count; i++)
+                *hung |= suites[i].timed_out > 0;
+        } else {
+            snprintf(problem, sizeof problem,
+                     "the tests wrote no report (exit status %d); their output ends: %.200s",
+                     p.status, p.len > 200 ? p.output + p.len - 200 : p.output);
+        }
+        if (f != NULL)
+            fclose(f);
+    }
+    for (int c = 0; c < CHECK_COUNT; c++) {
+        if (!(ex->checks & (1u << c)) || c == CHECK_RACES || c == CHECK_MEMORY ||
+            c == CHECK_SPEEDUP)
+            continue;
+        if (problem[0] != '\0')
+            grade_card_add(card, (enum exercise_check)c, GRADE_FAIL, "%s", problem);
+        else
+            grade_card_add_suite(card, (enum exercise_check)c,
+                                 grade_criterion_find(suites, count, exercises_check_name(c)),
+                                 ex->timeout);
+    }
+    free(json);
+    free(suites);
+    grade_proc_free(&p);
+}
+
+/* Everything in the files of folder dir whose names start with prefix
+ * (a sanitizer writes one log per process: prefix.PID), at most
+ * GRADE_OUTPUT_CAP bytes, malloc'ed; NULL if there is none. */
+static char *read_work_file(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return NULL;
+    char *text = NULL;
+    size_t len = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char path[2 * PATH_LEN];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        char *bigger = realloc(text, GRADE_OUTPUT_CAP + 1);
+        if (bigger != NULL) {
+            text = bigger;
+            len += fread(text + len, 1, GRADE_OUTPUT_CAP - len, f);
+            text[len] = '\0';
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return text;
+}
+
+/* Steps 2-4: a driver binary, for the races, memory or speedup check. */
+static void run_driver(const struct grade_opts *o, const struct exercise *ex, const char *dir,
+                       enum exercise_check check, const char *runlog_tmp, struct grade_card *card,
+                       int *hung)
+{
+    static const char *const binary[CHECK_COUNT] = {
+        [CHECK_RACES] = "races", [CHECK_MEMORY] = "memory", [CHECK_SPEEDUP] = "speed"};
+    char bin[PATH_LEN], work[PATH_LEN];
+    snprintf(bin, sizeof bin, "%s/%s", dir, binary[check]);
+    snprintf(work, sizeof work, "%s/work-%s", dir, binary[check]);
+    struct err err = {0};
+    if (fresh_dir(work, &err) != 0) {
+        grade_card_add(card, check, GRADE_FAIL, "%s", err.msg);
+        return;
+    }
+
+    char *argv[8];
+    int n = 0;
+    argv[n++] = bin;
+    argv[n++] = check == CHECK_SPEEDUP ? "speed" : "run";
+    argv[n++] = (char *)ex->id;
+    argv[n++] = work;
+    if (o->quick)
+        argv[n++] = "--quick";
+    if (runlog_tmp != NULL) {
+        argv[n++] = "--log";
+        argv[n++] = (char *)runlog_tmp;
+    }
+    argv[n] = NULL;
+    /* Reports go to files in the work folder, not to the output: a
+     * participant may print megabytes, more than the output cap keeps.
+     * second_deadlock_stack: a lock-order report shows both acquisitions. */
+    char tsan[PATH_LEN + 96], asan[PATH_LEN + 64], ubsan[PATH_LEN + 64];
+    snprintf(tsan, sizeof tsan, "TSAN_OPTIONS=exitcode=66 second_deadlock_stack=1 log_path=%s/%s",
+             work, SANITIZER_LOG);
+    snprintf(asan, sizeof asan, "ASAN_OPTIONS=detect_leaks=1 log_path=%s/%s", work, SANITIZER_LOG);
+    snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
+             SANITIZER_LOG);
+    char *env[] = {tsan, asan, ubsan, NULL};
+
+    static const char *const what[CHECK_COUNT] = {
+        [CHECK_RACES] = "running your code under ThreadSanitizer",
+        [CHECK_MEMORY] = "running your code under AddressSanitizer",
+        [CHECK_SPEEDUP] = "timing linear against yours"};
+    step_begin(o, "%s", what[check]);
+    struct grade_proc p;
+    if (grade_proc_run(argv, env, ex->timeout, GRADE_OUTPUT_CAP, &p, &err) != 0) {
+        if (o->steps != NULL)
+            fputs(" could not start\n", o->steps);
+        grade_card_add(card, check, GRADE_FAIL, "%s", err.msg);
+        return;
+    }
+    step_end(o, &p);
+
+    struct driver_out d;
+    char *report = read_work_file(work, DRIVER_REPORT);
+    read_driver(report != NULL ? report : "", &d);
+    free(report);
+    report = read_work_file(work, SANITIZER_LOG);
+    if (report == NULL)
+        report = strdup("");
+    char found[GRADE_TEXT_MAX];
+    int warnings = 0;
+    if (check == CHECK_RACES && report != NULL &&
+        (warnings = grade_tsan_parse(report, card->source, found, sizeof found)) > 0) {
+        if (warnings > 1)
+            grade_card_add(card, check, GRADE_FAIL, "%s (and %d more report%s)", found,
+                           warnings - 1, warnings > 2 ? "s" : "");
+        else
+            grade_card_add(card, check, GRADE_FAIL, "%s", found);
+    } else if (check == CHECK_MEMORY && report != NULL &&
+               grade_asan_parse(report, card->source, found, sizeof found) > 0) {
+        grade_card_add(card, check, GRADE_FAIL, "%s", found);
+    } else if (grade_proc_describe(&p, ex->timeout, found, sizeof found) > 0) {
+        *hung = p.timed_out;
+        grade_card_add(card, check, GRADE_FAIL, "%s", found);
+    } else if (p.status == 3 && check == CHECK_SPEEDUP) {
+        grade_card_add(card, check, GRADE_SKIP,
+                       "not timed: your code completed %d of %d items; make 'correct' pass first",
+                       d.done, d.total);
+    } else if (p.status == 3) {
+        grade_card_add(card, check, GRADE_FAIL,
+                       "not checked: your code completed %d of %d items, so there was little "
+                       "for the sanitizer to watch; make 'correct' pass first",
+                       d.done, d.total);
+    } else if (p.status != 0 || d.total < 0) {
+        /* No verdict: say what there is - the driver's error, else the first
+         * line a sanitizer wrote (a FATAL start-up error), else the output. */
+        const char *why = d.error[0] != '\0' ? d.error : report[0] != '\0' ? report : p.output;
+        why += strspn(why, "=\n");
+        if (*why == '\0')
+            why = "no message";
+        grade_card_add(card, check, GRADE_FAIL, "the driver failed (exit status %d): %.*s",
+                       p.status, (int)strcspn(why, "\n"), why);
+    } else if (check == CHECK_RACES) {
+        grade_card_add(card, check, GRADE_PASS,
+                       "ThreadSanitizer saw no data race (%d items, several threads)", d.total);
+    } else if (check == CHECK_MEMORY) {
+        grade_card_add(card, check, GRADE_PASS,
+                       "no memory error, no leak, no undefined behaviour (%d items)", d.total);
+    } else if (d.yours_s > 0) {
+        grade_card_add(card, check, GRADE_INFO,
+                       "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, "
+                       "%d images)",
+                       d.reference_s / d.yours_s, d.cores, d.cores == 1 ? "" : "s", d.reference_s,
+                       d.yours_s, d.total);
+    } else {
+        grade_card_add(card, check, GRADE_FAIL, "no timing came back from the driver");
+    }
+    free(report);
+    grade_proc_free(&p);
+}
+
+static int on_card(const struct grade_card *card, enum exercise_check check)
+{
+    for (size_t i = 0; i < card->count; i++)
+        if (card->lines[i].check == check)
+            return 1;
+    return 0;
+}
+
+/* The run log goes under a temporary name first, then is renamed, so the
+ * stream tool watching the folder never reads a half-written log. */
+static void keep_runlog(const char *tmp, const char *final, struct grade_card *card)
+{
+    struct stat st;
+    if (stat(tmp, &st) == 0 && st.st_size > 0 && rename(tmp, final) == 0)
+        snprintf(card->runlog, sizeof card->runlog, "%s", final);
+    else
+        unlink(tmp);
+}
+
+int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct grade_card *card,
+                   struct err *err)
+{
+    memset(card, 0, sizeof *card);
+    card->ex = ex;
+    card->reference = strcmp(o->dir, "solutions") == 0;
+    snprintf(card->source, sizeof card->source, "%s/%s/%s", o->dir, ex->id, ex->file);
+    if (access(card->source, R_OK) != 0 && strcmp(o->dir, "exercises") != 0)
+        return err_set(err, "%s: cannot read (%s)", card->source, strerror(errno));
+    if (access(card->source, R_OK) != 0)
+        return err_set(err, "%s: cannot read (%s); `make reset %d` restores the skeleton",
+                       card->source, strerror(errno), ex->number);
+
+    char tests[PATH_LEN];
+    snprintf(tests, sizeof tests, "tests/exercises/%s.c", ex->id);
+    if (access(tests, R_OK) != 0)
+        return err_set(err, "%s: cannot read (%s): the tests of exercise %02d are missing", tests,
+                       strerror(errno), ex->number);
+
+    char dir[PATH_LEN];
+    snprintf(dir, sizeof dir, "%s/grade/%s/%s", o->build, o->dir, ex->id);
+    if (o->steps != NULL)
+        fprintf(o->steps, "grading %s\n", card->source);
+
+    char runlog_tmp[PATH_LEN] = "", runlog[PATH_LEN] = "";
+    if (o->save_runlog) {
+        char runs[PATH_LEN];
+        snprintf(runs, sizeof runs, "%s/runs", o->build);
+        if (mkdir(runs, 0755) != 0 && errno != EEXIST)
+            return err_set(err, "%s: cannot create (%s)", runs, strerror(errno));
+        long long now = (long long)time(NULL);
+        snprintf(runlog, sizeof runlog, "%s/%s-%lld.jsonl", runs, ex->id, now);
+        snprintf(runlog_tmp, sizeof runlog_tmp, "%s/.%s-%lld.jsonl.tmp", runs, ex->id, now);
+    }
+    /* The speed run's log shows real timing; without one, the memory run's. */
+    enum exercise_check logged =
+        (ex->checks & (1u << CHECK_SPEEDUP)) ? CHECK_SPEEDUP : CHECK_MEMORY;
+
+    int hung = 0;
+    for (size_t s = 0; s < STEPS; s++) {
+        if (!(ex->checks & steps[s].needed_by))
+            continue;
+        if (hung) {
+            grade_card_add(card, steps[s].check, GRADE_SKIP,
+                           "not run: an earlier step hung; fix that first");
+            continue;
+        }
+        char target[PATH_LEN + 16];
+        snprintf(target, sizeof target, "%s/%s", dir, steps[s].name);
+        struct grade_proc p;
+        step_begin(o, "%s", steps[s].doing);
+        if (build(o, target, &p, err) != 0)
+            return err_prefix(err, "cannot run make: ");
+        step_end(o, &p);
+        if (p.status != 0 && card->build_error[0] == '\0')
+            first_error(p.output, card->build_error, sizeof card->build_error);
+        int built = p.status == 0;
+        grade_proc_free(&p);
+        if (!built) {
+            /* The same file will not build any other way either. */
+            for (int c = 0; c < CHECK_COUNT; c++)
+                if ((ex->checks & (1u << c)) && !on_card(card, (enum exercise_check)c))
+                    grade_card_add(card, (enum exercise_check)c, GRADE_SKIP,
+                                   "not run: it does not build");
+            break;
+        }
+        if (steps[s].check == CHECK_COUNT)
+            run_tests(o, ex, dir, card, &hung);
+        else
+            run_driver(o, ex, dir, steps[s].check,
+                       o->save_runlog && steps[s].check == logged ? runlog_tmp : NULL, card, &hung);
+    }
+    if (o->save_runlog)
+        keep_runlog(runlog_tmp, runlog, card);
+    return 0;
+}
+
+int grade_build_all(const struct grade_opts *o, const struct exercise *list, size_t count,
+                    const char *const *dirs, size_t ndirs, double *seconds, struct err *err)
+{
+    size_t max = 8 + count * ndirs * STEPS, n = 0;
+    char **argv = calloc(max, sizeof *argv);
+    char *targets = calloc(max, PATH_LEN);
+    if (argv == NULL || targets == NULL) {
+        free(argv);
+        free(targets);
+        return err_set(err, "build: out of memory");
+    }
+    char build_var[PATH_LEN + 8];
+    snprintf(build_var, sizeof build_var, "BUILD=%s", o->build);
+    char *fixed[] = {"make", "-s", "--no-print-directory", "-k", "-j2", build_var};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        argv[n++] = fixed[i];
+    for (size_t i = 0; i < count; i++)
+        for (size_t d = 0; d < ndirs; d++)
+            for (size_t s = 0; s < STEPS; s++)
+                if (list[i].checks & steps[s].needed_by) {
+                    char *t = targets + PATH_LEN * n;
+                    snprintf(t, PATH_LEN, "%s/grade/%s/%s/%s", o->build, dirs[d], list[i].id,
+                             steps[s].name);
+                    argv[n++] = t;
+                }
+    argv[n] = NULL;
+
+    char *env[] = {"MAKEFLAGS=", "MFLAGS=", NULL};
+    struct grade_proc p;
+    int rc = grade_proc_run(argv, env, BUILD_TIMEOUT * 2, GRADE_OUTPUT_CAP, &p, err);
+    if (rc == 0) {
+        *seconds = p.seconds;
+        grade_proc_free(&p);
+    }
+    free(argv);
+    free(targets);
+    return rc;
+}

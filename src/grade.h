@@ -1,0 +1,179 @@
+/* grade.h - the grader behind `make exercise N`: builds, runs, and a grade card.
+ *
+ * Grading exercise N means building a few binaries from the participant's file
+ * (see the "Grading" section of the Makefile), running each in its own process
+ * group under a timeout, and turning what they report into one card line per
+ * check listed in exercises/exercises.txt:
+ *
+ *     correct errors concurrent workers order
+ *         the Criterion suites of the same names in tests/exercises/NN-name.c,
+ *         read from Criterion's JSON report (grade_criterion.c)
+ *     races   a ThreadSanitizer build of the driver in tests/grade/; the first
+ *             race, trimmed to the participant's lines (grade_sanitizer.c)
+ *     memory  an AddressSanitizer + LeakSanitizer + UBSan build of the driver
+ *     speedup an optimised build of the driver timing linear_run against the
+ *             participant's style in the same run (informational)
+ *
+ * The parts are in separate files, each usable and tested on its own:
+ *
+ *     grade_proc.c       run a program: process group, timeout, output cap
+ *     grade_criterion.c  Criterion's JSON report -> one result per suite
+ *     grade_sanitizer.c  TSan / ASan / LSan / UBSan reports -> one sentence
+ *     grade_card.c       the card itself, as text
+ *     grade_progress.c   .progress: which exercises passed
+ *     grade.c            the steps of grading one exercise, in order
+ */
+#ifndef RETREAT_GRADE_H
+#define RETREAT_GRADE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "exercises.h"
+
+#define GRADE_TEXT_MAX 1024
+#define GRADE_OUTPUT_CAP (256u * 1024) /* bytes of a program's output kept */
+
+/* --- Running a program (grade_proc.c) ---------------------------------------- */
+
+struct grade_proc {
+    int status;     /* exit status if it exited, else -1 */
+    int signal;     /* the signal that ended it, 0 if none (or if we killed it) */
+    int timed_out;  /* 1 if it was killed after the timeout */
+    double seconds; /* wall time */
+    char *output;   /* stdout and stderr interleaved, NUL-terminated (malloc'ed) */
+    size_t len;     /* bytes in output */
+    size_t dropped; /* bytes over the cap, read and thrown away */
+};
+
+/* Runs argv[0] (found on PATH) with argv, in its own process group, with
+ * `env` ("NAME=value" strings, NULL-terminated, may be NULL) added to the
+ * environment. Keeps the first `cap` bytes of its output, discards the rest
+ * (it keeps reading, so a chatty program never blocks on a full pipe). After
+ * timeout_s seconds the whole group gets SIGKILL: grandchildren too. Returns
+ * -1 only if the program could not be started; how it ended is in *p. Free
+ * with grade_proc_free(). */
+int grade_proc_run(char *const argv[], char *const env[], int timeout_s, size_t cap,
+                   struct grade_proc *p, struct err *err);
+
+void grade_proc_free(struct grade_proc *p);
+
+/* One sentence for a run that did not end with an exit status: "no result
+ * after 60 s: a deadlock or an endless loop?", "crashed: Segmentation fault".
+ * Returns 0 (and writes nothing) if it exited normally. */
+int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, size_t cap);
+
+/* --- Criterion's JSON report (grade_criterion.c) ------------------------------ */
+
+struct grade_suite {
+    char name[64];
+    int tests, passed, failed, errored;
+    int timed_out;                /* tests that hit Criterion's --timeout */
+    int crashed;                  /* tests that died of a signal */
+    char failing_test[64];        /* the first failing test's name */
+    char message[GRADE_TEXT_MAX]; /* its first failed assertion's message */
+};
+
+/* Parses the report written by a Criterion test binary run with --json=FILE.
+ * Criterion 2.4 writes assertion messages without escaping quotes,
+ * backslashes or tabs, so the text is first repaired line by line (only
+ * inside "messages" arrays), then parsed with jansson. *suites is malloc'ed. */
+int grade_criterion_parse(const char *json, struct grade_suite **suites, size_t *count,
+                          struct err *err);
+
+/* The suite called name, or NULL if the report has none. */
+const struct grade_suite *grade_criterion_find(const struct grade_suite *suites, size_t count,
+                                               const char *name);
+
+/* --- Sanitizer reports (grade_sanitizer.c) ------------------------------------ */
+
+/* Reads a ThreadSanitizer report. Returns the number of warnings in it; for
+ * the first one writes into buf a sentence naming its kind and the two
+ * accesses, each at its first frame in `file` (the participant's file) if
+ * there is one: "data race: write in worker() at pool.c:42 (thread T2) and
+ * earlier read in worker() at pool.c:40 (thread T1)". */
+int grade_tsan_parse(const char *report, const char *file, char *buf, size_t cap);
+
+/* Reads an AddressSanitizer / LeakSanitizer / UBSan report. Returns 1 and
+ * writes a sentence into buf if it found an error or a leak, else 0:
+ * "leak: 40 bytes allocated in worker() at pool.c:30 were never freed". */
+int grade_asan_parse(const char *report, const char *file, char *buf, size_t cap);
+
+/* --- The card (grade_card.c) ----------------------------------------------------- */
+
+enum grade_mark {
+    GRADE_PASS, /* ✓ */
+    GRADE_FAIL, /* ✗ */
+    GRADE_INFO, /* ·  informational: a figure, not a verdict */
+    GRADE_SKIP, /* -  not run, and why */
+};
+
+struct grade_line {
+    enum exercise_check check;
+    enum grade_mark mark;
+    char text[GRADE_TEXT_MAX]; /* what it found, in words that teach */
+};
+
+struct grade_card {
+    const struct exercise *ex;
+    char source[256];                 /* the graded file: exercises/05-pool/pool.c */
+    int reference;                    /* 1 when grading the reference solution */
+    char build_error[GRADE_TEXT_MAX]; /* non-empty if the file did not compile */
+    struct grade_line lines[CHECK_COUNT];
+    size_t count;
+    char runlog[256]; /* where the run log was saved, or "" */
+};
+
+/* Adds a line for check to the card. */
+void grade_card_add(struct grade_card *card, enum exercise_check check, enum grade_mark mark,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Turns a Criterion suite's result into the card line of its check. A NULL
+ * suite means the report has no tests for it, which is a failure too. */
+void grade_card_add_suite(struct grade_card *card, enum exercise_check check,
+                          const struct grade_suite *suite, int timeout_s);
+
+/* Number of lines marked GRADE_FAIL (a build error counts as one). */
+int grade_card_failures(const struct grade_card *card);
+
+/* Prints the card; colour only if asked (the caller checks isatty). */
+void grade_card_print(FILE *out, const struct grade_card *card, int colour);
+
+/* --- .progress (grade_progress.c) ------------------------------------------------- */
+
+#define GRADE_PROGRESS_PATH ".progress"
+
+/* Records the last grade of an exercise (passed or not) in the progress file,
+ * rewriting it atomically (temporary file + rename). */
+int grade_progress_record(const char *path, const struct exercise *ex, int passed, struct err *err);
+
+/* Reads the progress file: passed[i] is -1 (never graded), 0 or 1 for
+ * list[i]. A missing file means nothing was graded yet. */
+int grade_progress_read(const char *path, const struct exercise *list, size_t count, int *passed,
+                        struct err *err);
+
+/* --- Grading one exercise (grade.c) ----------------------------------------------- */
+
+struct grade_opts {
+    const char *build; /* build folder, as passed to make's BUILD= ("build") */
+    const char *dir;   /* "exercises" (the participant) or "solutions" */
+    int quick;         /* small inputs for the driver: CI grades everything twice */
+    int save_runlog;   /* save the run log into <build>/runs/ for the stream tool */
+    FILE *steps;       /* one line per step while the participant waits; may be NULL */
+};
+
+/* Builds and runs everything exercise ex's checks need and fills the card.
+ * Returns -1 only if grading itself could not happen (make missing, no
+ * folder); a failing check is a result, in the card. */
+int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct grade_card *card,
+                   struct err *err);
+
+/* Builds, in one make run (-k -j2), every binary that grading the exercises
+ * of list in each of dirs ("solutions", "exercises") needs: make keeps both
+ * cores busy, and the gradings that follow find everything built. A broken
+ * binary is not an error here; its grading will report it. */
+int grade_build_all(const struct grade_opts *o, const struct exercise *list, size_t count,
+                    const char *const *dirs, size_t ndirs, double *seconds, struct err *err);
+
+#endif

@@ -1,0 +1,236 @@
+/* readstate.c - the read-state file: a set of ids, saved atomically; see readstate.h.
+ *
+ * In memory the ids are an array in the order they were read (so the file
+ * reads like a history) plus an open-addressing hash table of indexes into
+ * it, so that asking "read already?" costs the same for ten ids or a million.
+ */
+#include "readstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER "# retreat comics: the comics already read, one link per line\n"
+
+struct readstate {
+    char path[PATH_MAX];
+    char **ids;
+    size_t count, cap;
+    size_t *slots; /* nslots entries: 0 empty, else index + 1 into ids */
+    size_t nslots; /* a power of two, at least twice count */
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return h;
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static size_t find_slot(const struct readstate *rs, const char *id)
+{
+    size_t mask = rs->nslots - 1, k = hash(id) & mask;
+    while (rs->slots[k] != 0 && strcmp(rs->ids[rs->slots[k] - 1], id) != 0)
+        k = (k + 1) & mask;
+    return k;
+}
+
+static int grow(struct readstate *rs)
+{
+    size_t nslots = rs->nslots ? rs->nslots * 2 : 64;
+    size_t *slots = calloc(nslots, sizeof *slots);
+    char **ids = realloc(rs->ids, nslots / 2 * sizeof *ids);
+    if (slots == NULL || ids == NULL) {
+        free(slots);
+        if (ids != NULL)
+            rs->ids = ids;
+        return -1;
+    }
+    free(rs->slots);
+    rs->ids = ids;
+    rs->cap = nslots / 2;
+    rs->slots = slots;
+    rs->nslots = nslots;
+    for (size_t i = 0; i < rs->count; i++)
+        rs->slots[find_slot(rs, rs->ids[i])] = i + 1;
+    return 0;
+}
+
+int readstate_has(const struct readstate *rs, const char *id)
+{
+    return rs->nslots > 0 && rs->slots[find_slot(rs, id)] != 0;
+}
+
+size_t readstate_count(const struct readstate *rs)
+{
+    return rs->count;
+}
+
+int readstate_add(struct readstate *rs, const char *id, struct err *err)
+{
+    size_t len = strlen(id);
+    if (len == 0 || len >= READSTATE_ID_MAX || strpbrk(id, "\r\n") != NULL)
+        return err_set(err, "%s: cannot record '%.100s' (empty, too long or several lines)",
+                       rs->path, id);
+    if (readstate_has(rs, id))
+        return 0;
+    if (rs->count == rs->cap && grow(rs) != 0)
+        return err_set(err, "%s: out of memory", rs->path);
+    char *copy = strdup(id);
+    if (copy == NULL)
+        return err_set(err, "%s: out of memory", rs->path);
+    rs->ids[rs->count++] = copy;
+    rs->slots[find_slot(rs, id)] = rs->count;
+    return 0;
+}
+
+int readstate_default_path(char *buf, size_t size, struct err *err)
+{
+    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    int n;
+    /* The XDG spec says a relative XDG_STATE_HOME is invalid and to be ignored. */
+    if (state != NULL && state[0] == '/')
+        n = snprintf(buf, size, "%s/retreat/read.txt", state);
+    else if (home != NULL && home[0] == '/')
+        n = snprintf(buf, size, "%s/.local/state/retreat/read.txt", home);
+    else
+        return err_set(err, "no place for the read state: set HOME or XDG_STATE_HOME, "
+                            "or give --state FILE");
+    if (n < 0 || (size_t)n >= size)
+        return err_set(err, "the read state path is too long");
+    return 0;
+}
+
+int readstate_load(struct readstate **out, const char *path, struct err *err)
+{
+    *out = NULL;
+    struct readstate *rs = calloc(1, sizeof *rs);
+    if (rs == NULL)
+        return err_set(err, "%s: out of memory", path);
+    if (snprintf(rs->path, sizeof rs->path, "%s", path) >= (int)sizeof rs->path) {
+        free(rs);
+        return err_set(err, "%.200s...: path too long", path);
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL && errno == ENOENT) { /* the first run */
+        *out = rs;
+        return 0;
+    }
+    if (f == NULL) {
+        int e = errno;
+        free(rs);
+        return err_set(err, "%s: cannot open the read state: %s", path, strerror(e));
+    }
+
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size > (off_t)READSTATE_MAX_BYTES) {
+        fclose(f);
+        free(rs);
+        return err_set(err, "%s: the read state is over %u bytes", path, READSTATE_MAX_BYTES);
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (memchr(line, '\0', (size_t)len) != NULL)
+            rc = err_set(err, "%s:%zu: not a text file", path, lineno);
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (rc == 0 && len > 0 && line[0] != '#')
+            rc = readstate_add(rs, line, err);
+    }
+    free(line);
+    if (rc == 0 && ferror(f))
+        rc = err_set(err, "%s: cannot read the read state (is it a folder?)", path);
+    fclose(f);
+    if (rc != 0) {
+        readstate_free(rs);
+        return -1;
+    }
+    *out = rs;
+    return 0;
+}
+
+/* mkdir -p of the folder part of path, 0700. */
+static int make_parents(const char *path, struct err *err)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return err_set(err, "%s: cannot create the folder %s: %s", path, dir, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+/* fsync of the folder holding path, so that a rename into it is on disk. */
+static void sync_folder(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: some file systems cannot sync a folder */
+        close(fd);
+    }
+}
+
+int readstate_save(const struct readstate *rs, struct err *err)
+{
+    char tmp[PATH_MAX + 16];
+    if (make_parents(rs->path, err) != 0)
+        return -1;
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", rs->path);
+    int fd = mkstemp(tmp); /* mode 0600, in the same folder: rename stays atomic */
+    if (fd < 0)
+        return err_set(err, "%s: cannot create a temporary file: %s", rs->path, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        unlink(tmp);
+        return err_set(err, "%s: out of memory", rs->path);
+    }
+    fputs(HEADER, f);
+    for (size_t i = 0; i < rs->count; i++)
+        fprintf(f, "%s\n", rs->ids[i]);
+    int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int e = errno;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, rs->path) != 0) {
+        e = ok ? errno : e;
+        unlink(tmp);
+        return err_set(err, "%s: cannot save the read state: %s", rs->path, strerror(e));
+    }
+    sync_folder(rs->path);
+    return 0;
+}
+
+void readstate_free(struct readstate *rs)
+{
+    if (rs == NULL)
+        return;
+    for (size_t i = 0; i < rs->count; i++)
+        free(rs->ids[i]);
+    free(rs->ids);
+    free(rs->slots);
+    free(rs);
+}

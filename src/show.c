@@ -1,0 +1,408 @@
+/* show.c - the sequencer: turns the inputs into a programme of scenes and
+ * renders the frame at any time t; see show.h. The scenes themselves are in
+ * scene_*.c, one file each, and their common look in scene_theme.c.
+ *
+ * Nothing is computed per frame that can be computed per input change: when
+ * spans or photos arrive the show only marks itself unplanned, and the next
+ * show_render() or show_duration() rebuilds the style table and the list of
+ * scenes (show_plan). Likewise each scene's static layer is drawn once, on
+ * the first frame of that scene, and copied for every frame after.
+ */
+#include "show.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "font.h"
+#include "scene.h"
+
+/* How long each scene lasts, in seconds; see the table in show.h. */
+#define TITLE_SECONDS 4.0
+#define EMPTY_SECONDS 5.0
+#define PHOTOS_BUDGET 10.0 /* all before/after scenes together, at most... */
+#define PHOTO_MIN 1.5      /* ...but each photo gets at least this... */
+#define PHOTO_MAX 3.0      /* ...and at most this */
+#define TIMELINES_BUDGET 30.0
+#define TIMELINE_MIN 3.5
+#define TIMELINE_MAX 6.0
+#define BARS_SECONDS 6.0
+#define FETCH_SECONDS 8.0
+#define FETCH_BARS_SECONDS 5.0
+
+void show_options_default(struct show_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->width = SHOW_DEFAULT_WIDTH;
+    o->height = SHOW_DEFAULT_HEIGHT;
+    o->fps = SHOW_DEFAULT_FPS;
+}
+
+static int check_options(const struct show_options *o, struct err *err)
+{
+    if (o->width < SHOW_MIN_SIDE || o->height < SHOW_MIN_SIDE || o->width > SHOW_MAX_WIDTH ||
+        o->height > SHOW_MAX_HEIGHT)
+        return err_set(err, "frame size %dx%d: width must be %d to %d and height %d to %d pixels",
+                       o->width, o->height, SHOW_MIN_SIDE, SHOW_MAX_WIDTH, SHOW_MIN_SIDE,
+                       SHOW_MAX_HEIGHT);
+    /* H.264 in yuv420p stores colour at half resolution in both directions,
+     * so encoders refuse odd sizes; better to say so here, by name. */
+    if (o->width % 2 != 0 || o->height % 2 != 0)
+        return err_set(err, "frame size %dx%d: width and height must be even for H.264 (yuv420p)",
+                       o->width, o->height);
+    if (o->fps < 1 || o->fps > SHOW_MAX_FPS)
+        return err_set(err, "frame rate %d: must be 1 to %d frames per second", o->fps,
+                       SHOW_MAX_FPS);
+    return 0;
+}
+
+int show_new(struct show **out, const struct show_options *o, struct err *err)
+{
+    *out = NULL;
+    if (check_options(o, err) != 0)
+        return -1;
+    struct show *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return err_set(err, "out of memory for a show");
+    s->width = o->width;
+    s->height = o->height;
+    s->fps = o->fps;
+    s->layer_scene = -1;
+    snprintf(s->title, sizeof s->title, "%s",
+             o->title != NULL ? o->title : "Concurrency in C, live");
+    snprintf(s->subtitle, sizeof s->subtitle, "%s", o->subtitle != NULL ? o->subtitle : "");
+    if (font_open(&s->regular, o->font_path != NULL ? o->font_path : FONT_DEFAULT_PATH, err) != 0 ||
+        font_open(&s->bold, o->bold_path != NULL ? o->bold_path : FONT_DEFAULT_BOLD_PATH, err) !=
+            0 ||
+        canvas_init(&s->layer, s->width, s->height, err) != 0) {
+        show_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+static void free_styles(struct show *s)
+{
+    for (size_t i = 0; i < s->nstyles; i++)
+        free(s->styles[i].workers);
+    free(s->styles);
+    s->styles = NULL;
+    s->nstyles = 0;
+}
+
+void show_free(struct show *s)
+{
+    if (s == NULL)
+        return;
+    free_styles(s);
+    free(s->scenes);
+    free(s->spans);
+    for (size_t i = 0; i < s->nphotos; i++) {
+        canvas_free(&s->photos[i].before);
+        canvas_free(&s->photos[i].after);
+    }
+    free(s->photos);
+    canvas_free(&s->layer);
+    font_close(s->regular);
+    font_close(s->bold);
+    free(s);
+}
+
+/* Any change of the inputs: plan again, redraw the layer. */
+static void invalidate(struct show *s)
+{
+    s->planned = 0;
+    s->layer_scene = -1;
+}
+
+int show_add_spans(struct show *s, const struct runlog_span *spans, size_t count, struct err *err)
+{
+    if (count == 0)
+        return 0;
+    if (s->nspans + count > s->spans_cap) {
+        size_t cap = s->spans_cap ? s->spans_cap : 256;
+        while (cap < s->nspans + count)
+            cap *= 2;
+        struct runlog_span *grown = realloc(s->spans, cap * sizeof *grown);
+        if (grown == NULL)
+            return err_set(err, "out of memory for %zu spans", s->nspans + count);
+        s->spans = grown;
+        s->spans_cap = cap;
+    }
+    memcpy(s->spans + s->nspans, spans, count * sizeof *spans);
+    /* A span that ends before it starts (a clock read out of order, a log
+     * edited by hand) is drawn as an instant rather than as a bar billions
+     * of seconds long: every extent below is an unsigned difference. And
+     * names are terminated, whatever the caller's buffers held. */
+    for (size_t i = s->nspans; i < s->nspans + count; i++) {
+        struct runlog_span *sp = &s->spans[i];
+        if (sp->end_ns < sp->start_ns)
+            sp->end_ns = sp->start_ns;
+        sp->style[sizeof sp->style - 1] = '\0';
+        sp->item[sizeof sp->item - 1] = '\0';
+        sp->phase[sizeof sp->phase - 1] = '\0';
+        sp->detail[sizeof sp->detail - 1] = '\0';
+    }
+    s->nspans += count;
+    invalidate(s);
+    return 0;
+}
+
+int show_add_images(struct show *s, const char *name, const struct img *before,
+                    const struct img *after, struct err *err)
+{
+    if (before->width != after->width || before->height != after->height)
+        return err_set(err, "%s: before is %dx%d but after is %dx%d; they must match", name,
+                       before->width, before->height, after->width, after->height);
+    if (s->nphotos >= SHOW_MAX_IMAGES)
+        return 0; /* documented: the programme has room for so many */
+    struct show_photo photo;
+    if (scene_images_photo(s, name, before, after, &photo, err) != 0)
+        return err_prefix(err, "%s: ", name);
+    struct show_photo *grown = realloc(s->photos, (s->nphotos + 1) * sizeof *grown);
+    if (grown == NULL) {
+        canvas_free(&photo.before);
+        canvas_free(&photo.after);
+        return err_set(err, "%s: out of memory", name);
+    }
+    s->photos = grown;
+    s->photos[s->nphotos++] = photo;
+    invalidate(s);
+    return 0;
+}
+
+void show_set_live(struct show *s, int live)
+{
+    s->live = live != 0;
+    if (s->live)
+        s->live_origin_ns = clock_now_ns();
+    invalidate(s);
+}
+
+void show_set_live_origin(struct show *s, uint64_t origin_ns)
+{
+    s->live_origin_ns = origin_ns;
+    invalidate(s);
+}
+
+/* --- The style table ------------------------------------------------------ */
+
+long show_style_find(const struct show *s, const char *name)
+{
+    for (size_t i = 0; i < s->nstyles; i++)
+        if (strcmp(s->styles[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+long show_style_lane(const struct show_style *st, long worker)
+{
+    for (size_t i = 0; i < st->nworkers; i++)
+        if (st->workers[i] == worker)
+            return (long)i;
+    return -1;
+}
+
+struct first_start {
+    long worker, pid;
+    uint64_t start_ns;
+};
+
+static int by_start(const void *a, const void *b)
+{
+    const struct first_start *x = a, *y = b;
+    return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* Fills in one style's workers, in order of their first span's start, so
+ * lane 1 is the worker that started first. */
+static int style_workers(struct show *s, struct show_style *st, struct err *err)
+{
+    struct first_start *fs = malloc(st->spans * sizeof *fs);
+    st->workers = malloc(st->spans * sizeof *st->workers);
+    if (fs == NULL || st->workers == NULL) {
+        free(fs);
+        return err_set(err, "out of memory for the workers of style %s", st->name);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < s->nspans; i++) {
+        const struct runlog_span *sp = &s->spans[i];
+        if (strcmp(sp->style, st->name) != 0)
+            continue;
+        size_t k = 0;
+        while (k < n && fs[k].worker != sp->worker)
+            k++;
+        if (k == n)
+            fs[n++] = (struct first_start){sp->worker, sp->pid, sp->start_ns};
+        else if (sp->start_ns < fs[k].start_ns)
+            fs[k].start_ns = sp->start_ns;
+    }
+    qsort(fs, n, sizeof *fs, by_start);
+    st->nworkers = n;
+    st->processes = 0;
+    for (size_t k = 0; k < n; k++) {
+        st->workers[k] = fs[k].worker;
+        if (k > 0 && fs[k].pid != fs[0].pid)
+            st->processes = 1;
+    }
+    free(fs);
+    return 0;
+}
+
+static int build_styles(struct show *s, struct err *err)
+{
+    free_styles(s);
+    for (size_t i = 0; i < s->nspans; i++) {
+        const struct runlog_span *sp = &s->spans[i];
+        long k = show_style_find(s, sp->style);
+        if (k < 0) {
+            struct show_style *grown = realloc(s->styles, (s->nstyles + 1) * sizeof *grown);
+            if (grown == NULL)
+                return err_set(err, "out of memory for the style table");
+            s->styles = grown;
+            k = (long)s->nstyles++;
+            struct show_style *st = &s->styles[k];
+            memset(st, 0, sizeof *st);
+            snprintf(st->name, sizeof st->name, "%s", sp->style);
+            st->fetch = strncmp(sp->style, "fetch-", 6) == 0;
+            st->start_ns = sp->start_ns;
+            st->end_ns = sp->end_ns;
+        }
+        struct show_style *st = &s->styles[k];
+        if (sp->start_ns < st->start_ns)
+            st->start_ns = sp->start_ns;
+        if (sp->end_ns > st->end_ns)
+            st->end_ns = sp->end_ns;
+        st->spans++;
+        st->failed += !sp->ok;
+    }
+    for (size_t k = 0; k < s->nstyles; k++)
+        if (style_workers(s, &s->styles[k], err) != 0)
+            return -1;
+    return 0;
+}
+
+/* --- The programme -------------------------------------------------------- */
+
+static double clamp(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static int add_scene(struct show *s, const struct scene_ops *ops, double duration, size_t arg,
+                     struct err *err)
+{
+    struct scene *grown = realloc(s->scenes, (s->nscenes + 1) * sizeof *grown);
+    if (grown == NULL)
+        return err_set(err, "out of memory for the programme");
+    s->scenes = grown;
+    s->scenes[s->nscenes++] = (struct scene){ops, s->duration, duration, arg};
+    s->duration += duration;
+    return 0;
+}
+
+static int show_plan(struct show *s, struct err *err)
+{
+    if (s->planned)
+        return 0;
+    free(s->scenes);
+    s->scenes = NULL;
+    s->nscenes = 0;
+    s->duration = 0;
+    if (build_styles(s, err) != 0)
+        return -1;
+
+    if (s->live) {
+        s->planned = 1;
+        return add_scene(s, &scene_live, INFINITY, 0, err);
+    }
+    size_t nblur = 0, nfetch = 0;
+    for (size_t i = 0; i < s->nstyles; i++)
+        s->styles[i].fetch ? nfetch++ : nblur++;
+    if (s->nspans == 0 && s->nphotos == 0) {
+        s->planned = 1;
+        return add_scene(s, &scene_empty, EMPTY_SECONDS, 0, err);
+    }
+
+    int rc = add_scene(s, &scene_title, TITLE_SECONDS, 0, err);
+    double per_photo = s->nphotos ? clamp(PHOTOS_BUDGET / s->nphotos, PHOTO_MIN, PHOTO_MAX) : 0;
+    for (size_t i = 0; rc == 0 && i < s->nphotos; i++)
+        rc = add_scene(s, &scene_images, per_photo, i, err);
+    double per_style = nblur ? clamp(TIMELINES_BUDGET / nblur, TIMELINE_MIN, TIMELINE_MAX) : 0;
+    for (size_t i = 0; rc == 0 && i < s->nstyles; i++)
+        if (!s->styles[i].fetch)
+            rc = add_scene(s, &scene_timeline, per_style, i, err);
+    if (rc == 0 && nblur > 0)
+        rc = add_scene(s, &scene_bars, BARS_SECONDS, 0, err);
+    if (rc == 0 && nfetch > 0)
+        rc = add_scene(s, &scene_fetch, FETCH_SECONDS, 0, err);
+    if (rc == 0 && nfetch > 0)
+        rc = add_scene(s, &scene_bars, FETCH_BARS_SECONDS, 1, err);
+    if (rc == 0)
+        s->planned = 1;
+    return rc;
+}
+
+double show_duration(struct show *s)
+{
+    if (show_plan(s, NULL) != 0)
+        return 0;
+    return s->duration;
+}
+
+/* The scene showing at t: the last one whose start is at or before t. */
+static long scene_index(const struct show *s, double t)
+{
+    long i = 0;
+    while ((size_t)i + 1 < s->nscenes && s->scenes[i + 1].start <= t)
+        i++;
+    return i;
+}
+
+const char *show_scene_at(struct show *s, double t)
+{
+    if (show_plan(s, NULL) != 0 || s->nscenes == 0)
+        return "";
+    return s->scenes[scene_index(s, t)].ops->name;
+}
+
+int show_render(struct show *s, double t, struct canvas *out, struct err *err)
+{
+    if (out->width != s->width || out->height != s->height || out->rgb == NULL)
+        return err_set(err, "frame is %dx%d but the show renders %dx%d", out->width, out->height,
+                       s->width, s->height);
+    if (show_plan(s, err) != 0)
+        return -1;
+    /* A NaN or infinite t (a caller's division by zero) must not reach the
+     * scenes' arithmetic: show the end, or live, the start. */
+    if (!isfinite(t))
+        t = s->live ? 0 : s->duration;
+    if (t < 0)
+        t = 0;
+    /* Past the end, hold the very last frame rather than wrap or go blank. */
+    if (!s->live && t > s->duration)
+        t = s->duration;
+
+    long i = scene_index(s, t);
+    const struct scene *sc = &s->scenes[i];
+    if (s->layer_scene != i) {
+        theme_background(s, &s->layer, NULL, NULL);
+        if (sc->ops->layer != NULL && sc->ops->layer(s, sc, &s->layer, err) != 0)
+            return -1;
+        s->layer_scene = i;
+    }
+    canvas_copy(out, &s->layer, 0, 0);
+    double local = clamp(t - sc->start, 0, sc->duration);
+    if (sc->ops->draw != NULL && sc->ops->draw(s, sc, local, out, err) != 0)
+        return -1;
+
+    /* A thin bar along the bottom: how far into the programme we are. */
+    if (!s->live && s->duration > 0) {
+        int h = theme_u(s, 4);
+        canvas_rect(out, 0, s->height - h, (int)(s->width * (t / s->duration)), h, theme_accent);
+    }
+    return 0;
+}

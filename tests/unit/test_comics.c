@@ -1,0 +1,320 @@
+/* test_comics.c - `retreat comics`, run as a user would, against a comic server.
+ *
+ * The tests start the comic server in-process on a free loopback port, write
+ * a feeds file pointing at it, and run the built `retreat` binary (beside
+ * this test binary, or $RETREAT_BIN) with posix_spawn. $BROWSER is a small
+ * shell script that appends its arguments to a file, so we can see what
+ * would have been opened, and in which order.
+ */
+#include <criterion/criterion.h>
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "comicsrv.h"
+
+extern char **environ;
+
+static char dir[] = "/tmp/retreat-test-comics-XXXXXX";
+static char state[256], feeds[256], opened[256], out[256], errs[256], browser[256];
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot create %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return strdup("");
+    char *buf = malloc(1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(state, sizeof state, "%s/state/read.txt", dir);
+    snprintf(feeds, sizeof feeds, "%s/feeds.txt", dir);
+    snprintf(opened, sizeof opened, "%s/opened.txt", dir);
+    snprintf(out, sizeof out, "%s/stdout.txt", dir);
+    snprintf(errs, sizeof errs, "%s/stderr.txt", dir);
+    snprintf(browser, sizeof browser, "%s/browser.sh", dir);
+    char script[512];
+    snprintf(script, sizeof script, "#!/bin/sh\necho \"$@\" >> '%s'\n", opened);
+    write_text(browser, script);
+    cr_assert_eq(chmod(browser, 0755), 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void teardown(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(comics, .init = setup, .fini = teardown, .timeout = 60);
+
+static const char *retreat_bin(void)
+{
+    static char path[4096];
+    const char *env = getenv("RETREAT_BIN");
+    if (env != NULL)
+        return env;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    snprintf(path, sizeof path, "%s/retreat", dirname(dirname(exe))); /* build/X/tests/unit */
+    return path;
+}
+
+/* Starts `retreat comics ARGS...` with stdout and stderr in files. */
+static pid_t spawn(const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = (char *)retreat_bin();
+    argv[argc++] = "comics";
+    for (; *args != NULL; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, errs, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0, "cannot run %s", argv[0]);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "retreat comics died (signal %d)", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+static int run(const char *const *args)
+{
+    return wait_exit(spawn(args));
+}
+
+static struct comicsrv *start_server(unsigned count)
+{
+    struct comicsrv *srv;
+    struct err err = {{0}};
+    struct comicsrv_opts o = {.count = count};
+    cr_assert_eq(comicsrv_start(&srv, &o, &err), 0, "%s", err.msg);
+    return srv;
+}
+
+/* The page link the reader should find for comic i (its newest episode). */
+static void page_url(struct comicsrv *srv, unsigned i, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/comic/%u/%u.html", i, COMICSRV_EPISODES);
+    cr_assert_eq(comicsrv_url(srv, path, buf, size), 0);
+}
+
+Test(comics, prints_new_comics_then_remembers_them)
+{
+    struct comicsrv *srv = start_server(4);
+    char text[2048], url[COMICSRV_URL_MAX];
+    size_t at = snprintf(text, sizeof text, "# my comics\n\n");
+    for (unsigned i = 0; i < 3; i++) {
+        comicsrv_feed_url(srv, i, url, sizeof url);
+        at += snprintf(text + at, sizeof text - at, "%s\n", url);
+    }
+    write_text(feeds, text);
+
+    const char *args[] = {"--print", "--state", state, feeds, NULL};
+    cr_expect_eq(run(args), 0);
+    char *printed = read_text(out);
+    for (unsigned i = 0; i < 3; i++) {
+        page_url(srv, i, url, sizeof url);
+        cr_expect_not_null(strstr(printed, url), "%s missing from:\n%s", url, printed);
+    }
+    cr_expect_not_null(strstr(printed, "found 3 new, 0 already read, 0 failed"), "%s", printed);
+    free(printed);
+    char *saved = read_text(state);
+    cr_expect_eq(count_lines(saved), 4, "%s", saved); /* a comment and three links */
+    free(saved);
+
+    /* The next run finds nothing new; a fourth feed is new. */
+    comicsrv_feed_url(srv, 3, url, sizeof url);
+    snprintf(text + at, sizeof text - at, "%s\n", url);
+    write_text(feeds, text);
+    cr_expect_eq(run(args), 0);
+    printed = read_text(out);
+    page_url(srv, 3, url, sizeof url);
+    cr_expect_not_null(strstr(printed, url));
+    cr_expect_not_null(strstr(printed, "found 1 new, 3 already read, 0 failed"), "%s", printed);
+    cr_expect_eq(count_lines(printed), 2, "%s", printed);
+    free(printed);
+    comicsrv_stop(srv);
+}
+
+Test(comics, failures_are_reported_per_feed_and_line)
+{
+    struct comicsrv *srv = start_server(2);
+    char base[COMICSRV_URL_MAX], text[2048];
+    comicsrv_url(srv, "", base, sizeof base);
+    snprintf(text, sizeof text,
+             "%s/feed/0.xml\n"
+             "ftp://example.test/feed.xml\n"
+             "%s/feed/1.xml?fault=404\n"
+             "%s/feed/1.xml?fault=laughs\n",
+             base, base, base);
+    write_text(feeds, text);
+    const char *args[] = {"--print", "--state", state, "--style", "fetch-pool", feeds, NULL};
+    cr_expect_eq(run(args), 1);
+    char *printed = read_text(out), *warned = read_text(errs);
+    cr_expect_not_null(strstr(printed, "found 1 new, 0 already read, 2 failed"), "%s", printed);
+    cr_expect_not_null(strstr(printed, "fault=404"), "%s", printed);
+    cr_expect_not_null(strstr(printed, "404"), "%s", printed);
+    cr_expect_not_null(strstr(printed, "entities"), "%s", printed);
+    cr_expect_not_null(strstr(warned, "feeds.txt:2: 'ftp://example.test/feed.xml' is not an http"),
+                       "%s", warned);
+    free(printed);
+    free(warned);
+    comicsrv_stop(srv);
+}
+
+Test(comics, opens_in_readiness_order_through_browser)
+{
+    /* Feed 0 is slow, feed 1 fast: fetch-multi must open comic 1 first. The
+     * browser list starts with a command that does not exist: the next one
+     * is used. */
+    struct comicsrv *srv = start_server(2);
+    char base[COMICSRV_URL_MAX], text[1024], list[600];
+    comicsrv_url(srv, "", base, sizeof base);
+    snprintf(text, sizeof text, "%s/feed/0.xml?latency=800\n%s/feed/1.xml\n", base, base);
+    write_text(feeds, text);
+    snprintf(list, sizeof list, "/nonexistent/browser %%s:%s --new-tab %%s", browser);
+    setenv("BROWSER", list, 1);
+    const char *args[] = {"--state", state, feeds, NULL};
+    cr_expect_eq(run(args), 0);
+
+    char *got = read_text(opened), want[2 * COMICSRV_URL_MAX + 64], url0[COMICSRV_URL_MAX],
+         url1[COMICSRV_URL_MAX];
+    page_url(srv, 0, url0, sizeof url0);
+    page_url(srv, 1, url1, sizeof url1);
+    /* The script runs in the background: give it a moment to write. */
+    for (int k = 0; k < 100 && count_lines(got) < 2; k++) {
+        free(got);
+        clock_sleep_ms(20);
+        got = read_text(opened);
+    }
+    snprintf(want, sizeof want, "--new-tab %s\n--new-tab %s\n", url1, url0);
+    cr_expect_str_eq(got, want);
+    free(got);
+    comicsrv_stop(srv);
+}
+
+Test(comics, browser_that_cannot_start_is_a_failure)
+{
+    struct comicsrv *srv = start_server(1);
+    char url[COMICSRV_URL_MAX];
+    comicsrv_feed_url(srv, 0, url, sizeof url);
+    strcat(url, "\n");
+    write_text(feeds, url);
+    setenv("BROWSER", "/nonexistent/browser", 1);
+    const char *args[] = {"--state", state, feeds, NULL};
+    cr_expect_eq(run(args), 1);
+    char *printed = read_text(out);
+    cr_expect_not_null(strstr(printed, "cannot run '/nonexistent/browser'"), "%s", printed);
+    free(printed);
+    char *saved = read_text(state);
+    cr_expect_eq(count_lines(saved), 1, "not opened, so not read: %s", saved);
+    free(saved);
+    comicsrv_stop(srv);
+}
+
+Test(comics, embedded_server_serves_until_interrupted)
+{
+    setenv("BROWSER", browser, 1);
+    const char *args[] = {"--state", state, "--port", "0", "--count", "3", "--latency", "0", NULL};
+    pid_t pid = spawn(args);
+
+    /* Wait until it says it keeps serving, then load an opened page. */
+    char *said = read_text(out);
+    for (int k = 0; k < 500 && strstr(said, "press Ctrl-C") == NULL; k++) {
+        free(said);
+        clock_sleep_ms(20);
+        said = read_text(out);
+    }
+    cr_assert_not_null(strstr(said, "press Ctrl-C"), "stdout:\n%s", said);
+    cr_expect_not_null(strstr(said, "opened 3 new"), "%s", said);
+    char page[COMICSRV_URL_MAX] = "";
+    cr_assert_eq(sscanf(said, "opened %255s", page), 1);
+    free(said);
+
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, page);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    cr_expect_eq(curl_easy_perform(c), CURLE_OK, "%s is not served", page);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    cr_expect_eq(code, 200);
+    curl_easy_cleanup(c);
+
+    kill(pid, SIGINT);
+    cr_expect_eq(wait_exit(pid), 0);
+}
+
+Test(comics, command_line_errors)
+{
+    const char *unknown_style[] = {"--style", "fetch-carrier-pigeon", feeds, NULL};
+    cr_expect_eq(run(unknown_style), 2);
+    char *warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "unknown fetch style 'fetch-carrier-pigeon'"), "%s", warned);
+    free(warned);
+
+    const char *two_files[] = {"a.txt", "b.txt", NULL};
+    cr_expect_eq(run(two_files), 2);
+    const char *bad_port[] = {"--port", "70000", NULL};
+    cr_expect_eq(run(bad_port), 2);
+
+    const char *missing[] = {"--state", state, "/nonexistent/feeds.txt", NULL};
+    cr_expect_eq(run(missing), 1);
+    warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "/nonexistent/feeds.txt: cannot open"), "%s", warned);
+    free(warned);
+
+    write_text(feeds, "# nothing here\n");
+    const char *empty[] = {"--state", state, feeds, NULL};
+    cr_expect_eq(run(empty), 1);
+    warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "lists no usable feeds"), "%s", warned);
+    free(warned);
+}

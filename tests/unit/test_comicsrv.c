@@ -1,0 +1,292 @@
+/* test_comicsrv.c - the embedded comic server: its URLs, delays and faults.
+ *
+ * Each test starts its own server in-process on a free loopback port, talks
+ * to it with libcurl, and stops it.
+ */
+#include <criterion/criterion.h>
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "comicsrv.h"
+#include "feed.h"
+#include "img.h"
+
+struct reply {
+    CURLcode rc;
+    long status;
+    long redirects;
+    char type[128];
+    char *body;
+    size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t n, void *user)
+{
+    struct reply *r = user;
+    char *body = realloc(r->body, r->len + size * n + 1);
+    cr_assert_not_null(body);
+    memcpy(body + r->len, data, size * n);
+    r->body = body;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+/* GETs url, following up to 10 redirects. */
+static struct reply get(const char *url)
+{
+    struct reply r = {0};
+    CURL *c = curl_easy_init();
+    cr_assert_not_null(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    r.rc = curl_easy_perform(c);
+    char *type = NULL;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &r.redirects);
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+    snprintf(r.type, sizeof r.type, "%s", type ? type : "");
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static struct comicsrv *start(struct comicsrv_opts o)
+{
+    struct comicsrv *srv;
+    struct err err = {{0}};
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cr_assert_eq(comicsrv_start(&srv, &o, &err), 0, "%s", err.msg);
+    cr_assert_gt(comicsrv_port(srv), 0);
+    return srv;
+}
+
+/* GETs path (with any query) on srv. */
+static struct reply get_path(struct comicsrv *srv, const char *path)
+{
+    char url[COMICSRV_URL_MAX];
+    cr_assert_eq(comicsrv_url(srv, path, url, sizeof url), 0);
+    return get(url);
+}
+
+Test(comicsrv, feeds_list_names_every_feed)
+{
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 7});
+    cr_expect_eq(comicsrv_count(srv), 7);
+    struct reply r = get_path(srv, "/feeds.txt");
+    cr_assert_eq(r.rc, CURLE_OK);
+    cr_expect_eq(r.status, 200);
+    char *line = r.body, *save;
+    unsigned n = 0;
+    for (line = strtok_r(r.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+        char want[COMICSRV_URL_MAX];
+        cr_assert_eq(comicsrv_feed_url(srv, n, want, sizeof want), 0);
+        cr_expect_str_eq(line, want);
+    }
+    cr_expect_eq(n, 7);
+    char url[COMICSRV_URL_MAX];
+    cr_expect_eq(comicsrv_feed_url(srv, 7, url, sizeof url), -1);
+    free(r.body);
+    comicsrv_stop(srv);
+}
+
+/* Feed -> newest entry -> its page and its image, for an RSS and an Atom comic. */
+Test(comicsrv, feeds_pages_and_images_work_together)
+{
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 4});
+    for (unsigned i = 0; i < 2; i++) {
+        char url[COMICSRV_URL_MAX];
+        comicsrv_feed_url(srv, i, url, sizeof url);
+        struct reply r = get(url);
+        cr_assert_eq(r.status, 200);
+        struct feed_entry e;
+        struct err err = {{0}};
+        cr_assert_eq(feed_parse(r.body, r.len, url, &e, &err), 0, "%s", err.msg);
+        cr_expect_eq(e.format, i % 2 ? FEED_ATOM : FEED_RSS);
+        cr_expect_str_eq(r.type, i % 2 ? "application/atom+xml" : "application/rss+xml");
+        cr_expect_str_eq(e.title, "Episode 3"); /* the newest, in both orders */
+        free(r.body);
+
+        struct reply page = get(e.link);
+        cr_expect_eq(page.status, 200);
+        cr_expect_not_null(strstr(page.body, "<img id=\"comic\""));
+        free(page.body);
+
+        struct reply png = get(e.image);
+        cr_expect_eq(png.status, 200);
+        cr_expect_str_eq(png.type, "image/png");
+        struct img im = {0};
+        cr_assert_eq(img_load_memory(png.body, png.len, e.image, &im, &err), 0, "%s", err.msg);
+        cr_expect_eq(im.width, 480);
+        cr_expect_eq(im.height, 180);
+        img_free(&im);
+        free(png.body);
+    }
+    comicsrv_stop(srv);
+}
+
+Test(comicsrv, images_differ_between_comics)
+{
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 2});
+    struct reply a = get_path(srv, "/comic/0/1.png"), b = get_path(srv, "/comic/1/1.png"),
+                 a2 = get_path(srv, "/comic/0/1.png");
+    cr_assert_eq(a.status, 200);
+    cr_expect(a.len != b.len || memcmp(a.body, b.body, a.len) != 0);
+    cr_expect(a.len == a2.len && memcmp(a.body, a2.body, a.len) == 0); /* and are stable */
+    free(a.body), free(b.body), free(a2.body);
+    comicsrv_stop(srv);
+}
+
+Test(comicsrv, unknown_urls_are_404)
+{
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 3});
+    const char *paths[] = {"/",
+                           "/feed/3.xml",
+                           "/feed/-1.xml",
+                           "/comic/0/0.png",
+                           "/comic/0/4.html",
+                           "/feed/1.xml.bak",
+                           "/comic/1/1.png/x"};
+    for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+        struct reply r = get_path(srv, paths[k]);
+        cr_expect_eq(r.status, 404, "%s: %ld", paths[k], r.status);
+        free(r.body);
+    }
+    comicsrv_stop(srv);
+}
+
+Test(comicsrv, bad_options_are_refused)
+{
+    struct comicsrv *srv;
+    struct err err = {{0}};
+    struct comicsrv_opts o = {.count = COMICSRV_MAX_COUNT + 1};
+    cr_expect_eq(comicsrv_start(&srv, &o, &err), -1);
+    cr_expect_not_null(strstr(err.msg, "10001 comics"), "%s", err.msg);
+    o = (struct comicsrv_opts){.port = 70000};
+    cr_expect_eq(comicsrv_start(&srv, &o, &err), -1);
+    cr_expect_not_null(strstr(err.msg, "70000"), "%s", err.msg);
+}
+
+Test(comicsrv, port_in_use_is_an_error)
+{
+    struct comicsrv *a = start((struct comicsrv_opts){.count = 1}), *b;
+    struct err err = {{0}};
+    struct comicsrv_opts o = {.count = 1, .port = comicsrv_port(a)};
+    cr_expect_eq(comicsrv_start(&b, &o, &err), -1);
+    cr_expect_not_null(strstr(err.msg, "cannot listen"), "%s", err.msg);
+    comicsrv_stop(a);
+}
+
+/* --- Delays -------------------------------------------------------------- */
+
+Test(comicsrv, delays_follow_the_seed)
+{
+    struct comicsrv_opts o = {.count = 50, .latency_ms = 200, .jitter_ms = 30, .seed = 7};
+    struct comicsrv *a = start(o), *b = start(o);
+    o.seed = 8;
+    struct comicsrv *c = start(o);
+    int same_as_b = 1, same_as_c = 1;
+    unsigned lo = ~0u, hi = 0;
+    for (unsigned i = 0; i < 50; i++) {
+        unsigned d = comicsrv_feed_delay_ms(a, i);
+        same_as_b &= d == comicsrv_feed_delay_ms(b, i);
+        same_as_c &= d == comicsrv_feed_delay_ms(c, i);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+        cr_expect(d >= 20 && d <= 420 + 30, "comic %u: %u ms", i, d);
+    }
+    cr_expect(same_as_b, "the same seed gave other delays");
+    cr_expect_not(same_as_c, "another seed gave the same delays");
+    cr_expect_gt(hi - lo, 200, "delays hardly vary: %u..%u ms", lo, hi); /* fast and slow */
+    comicsrv_stop(a), comicsrv_stop(b), comicsrv_stop(c);
+}
+
+Test(comicsrv, latency_query_delays_the_answer)
+{
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    uint64_t t0 = clock_now_ns();
+    struct reply r = get_path(srv, "/feed/0.xml?latency=300");
+    uint64_t ms = (clock_now_ns() - t0) / 1000000;
+    cr_expect_eq(r.status, 200);
+    cr_expect_geq(ms, 300, "answered after %llu ms", (unsigned long long)ms); /* never sooner */
+    free(r.body);
+    comicsrv_stop(srv);
+}
+
+Test(comicsrv, stop_answers_waiting_requests)
+{
+    /* A request delayed for ten minutes must not keep the server from stopping. */
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1, .latency_ms = 200000});
+    cr_expect_eq(comicsrv_feed_delay_ms(srv, 0) >= 20000, 1);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) { /* a client that will wait */
+        struct reply r = get_path(srv, "/feed/0.xml");
+        _exit(r.rc == CURLE_OK || r.rc == CURLE_GOT_NOTHING || r.rc == CURLE_RECV_ERROR ? 0 : 1);
+    }
+    for (int k = 0; k < 500 && comicsrv_waiting(srv) == 0; k++)
+        clock_sleep_ms(10);
+    cr_expect_eq(comicsrv_waiting(srv), 1);
+    comicsrv_stop(srv); /* returns, rather than waiting 200 s */
+    int status;
+    waitpid(pid, &status, 0);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+Test(comicsrv, only_get_and_head)
+{
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    char url[COMICSRV_URL_MAX];
+    comicsrv_feed_url(srv, 0, url, sizeof url);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=1");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    struct reply r = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    cr_expect_eq(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    cr_expect_eq(status, 405);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L); /* HEAD */
+    cr_expect_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    cr_expect_eq(status, 200);
+    curl_easy_cleanup(c);
+    free(r.body);
+    comicsrv_stop(srv);
+}
+
+static int open_descriptors(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+Test(comicsrv, stop_closes_every_descriptor)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int before = open_descriptors();
+    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct reply r = get_path(srv, "/feed/0.xml");
+    cr_expect_eq(r.status, 200);
+    free(r.body);
+    comicsrv_stop(srv);
+    cr_expect_eq(open_descriptors(), before);
+}
