@@ -47,7 +47,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 .DEFAULT_GOAL := all
 .PHONY: all deps deps-build check-deps test unit demo stream clean format bench-tools \
         grader exercise solution hint progress reset watch check-exercises check-grader \
-        fuzz fuzz-smoke test-asan test-tsan test-faults
+        fuzz fuzz-smoke test-asan test-tsan test-faults check-opencv check-browser
 
 all: check-deps $(RETREAT)
 
@@ -401,7 +401,7 @@ DEBS := gcc make pkg-config \
 # blur, ffprobe for the stream tests, nginx-rtmp as a loopback RTMP server,
 # inotifywait for `make watch`, clang for the fuzzers.
 TEST_DEBS := python3 python3-opencv ffmpeg nginx libnginx-mod-rtmp inotify-tools \
-             clang libclang-rt-dev curl
+             clang libclang-rt-dev curl chromium
 
 missing_debs = $(shell for p in $(1); do \
     dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done)
@@ -482,9 +482,20 @@ stream: deps-build
 	$(RETREAT) stream --live --twitch $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
 	    $(if $(INGEST),--ingest $(INGEST))
 
+# The reference blur against OpenCV (an independent implementation), and a
+# comic page opened by `retreat comics` loading in a real browser.
+check-opencv: check-deps $(BUILD)/bench/blurtime
+	/usr/bin/python3 tests/opencv_check.py --blurtime $(BUILD)/bench/blurtime
+
+check-browser: check-deps $(RETREAT)
+	tests/browser/comic_page.sh $(RETREAT)
+
 test: deps
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory check-opencv
+	@$(MAKE) --no-print-directory check-browser
 	@$(MAKE) --no-print-directory check-exercises
+	@$(MAKE) --no-print-directory check-grader
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-faults

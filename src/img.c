@@ -68,6 +68,54 @@ void img_free(struct img *im)
  * Until the library checks these itself, we walk the JPEG's segments the way
  * stb does and refuse such a file first. Only the segment layout is read;
  * nothing is decoded here. Returns NULL if the tables are sound, else why. */
+/* stb_image also reads PSD, PIC, PNM and HDR files, formats retreat does not
+ * offer and whose readers in stb 2.27 have known flaws (fuzz_img found the PNM
+ * header reader overflowing an int on a long number). Returns the name of
+ * such a format if data starts like one, else NULL; stb tells them by these
+ * same first bytes. */
+static const char *unoffered_format(const unsigned char *p, size_t n)
+{
+    if (n >= 4 && memcmp(p, "8BPS", 4) == 0)
+        return "PSD";
+    if (n >= 4 && memcmp(p, "\x53\x80\xF6\x34", 4) == 0)
+        return "PIC";
+    if (n >= 2 && p[0] == 'P' && (p[1] == '5' || p[1] == '6'))
+        return "PNM";
+    if ((n >= 11 && memcmp(p, "#?RADIANCE\n", 11) == 0) ||
+        (n >= 7 && memcmp(p, "#?RGBE\n", 7) == 0))
+        return "HDR";
+    return NULL;
+}
+
+/* stb_image 2.27 grows its buffer for a PNG's compressed data (IDAT chunks)
+ * to each chunk's declared length before reading it, so a 300-byte file
+ * declaring a 1 GiB chunk makes it allocate 2 GiB (found by fuzz_img): the
+ * image size limits never see it. A chunk cannot be longer than what is left
+ * of the file, so we check every length against that first. Returns 0 if the
+ * chunks fit (or p is not a PNG), -1 if one runs past the end. */
+static int png_chunks_fit(const unsigned char *p, size_t n)
+{
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (n < 8 || memcmp(p, signature, 8) != 0)
+        return 0;
+    /* Each chunk: a 4-byte big-endian length, a 4-byte type, the data, a CRC. */
+    for (size_t i = 8; i + 8 <= n;) {
+        size_t len = (size_t)p[i] << 24 | (size_t)p[i + 1] << 16 | (size_t)p[i + 2] << 8 | p[i + 3];
+        if (len > n - i - 8)
+            return -1;
+        if (memcmp(p + i + 4, "IEND", 4) == 0)
+            break; /* stb reads no further */
+        i += 12 + len;
+    }
+    return 0;
+}
+
+/* Byte k of p[0..n), or 0 past the end: stb's reader returns 0 there too. */
+static unsigned byte_at(const unsigned char *p, size_t n, size_t k)
+{
+    return k < n ? p[k] : 0;
+}
+
 static const char *jpeg_huffman_problem(const unsigned char *p, size_t n)
 {
     int defined[2][4] = {{0}}; /* [class: 0 DC, 1 AC][table id] */
@@ -91,9 +139,9 @@ static const char *jpeg_huffman_problem(const unsigned char *p, size_t n)
             /* One or more tables: a class/id byte, 16 counts, the values.
              * stb reads a table even where the segment's length runs out. */
             while (left > 0) {
-                unsigned q = j < n ? p[j] : 0, codes = 0;
+                unsigned q = byte_at(p, n, j), codes = 0;
                 for (size_t k = 1; k <= 16; k++)
-                    codes += j + k < n ? p[j + k] : 0;
+                    codes += byte_at(p, n, j + k);
                 if (codes > 256)
                     return "a Huffman table lists more than 256 codes";
                 if ((q >> 4) <= 1 && (q & 15) <= 3) /* stb refuses the others */
@@ -104,18 +152,17 @@ static const char *jpeg_huffman_problem(const unsigned char *p, size_t n)
             i = j;
             continue;
         }
-        if (marker == 0xDA && j < n) {
+        if (marker == 0xDA) {
             /* Ns components, each naming its DC and AC table, then the
              * spectral range: Ss = 0 decodes DC, Se > 0 decodes AC. */
-            size_t ns = p[j];
-            if (j + 3 + 2 * ns < n) {
-                unsigned ss = p[j + 1 + 2 * ns], se = p[j + 2 + 2 * ns];
-                for (size_t c = 0; c < ns; c++) {
-                    unsigned dc = p[j + 2 + 2 * c] >> 4, ac = p[j + 2 + 2 * c] & 15;
-                    if ((ss == 0 && dc <= 3 && !defined[0][dc]) ||
-                        (se > 0 && ac <= 3 && !defined[1][ac]))
-                        return "a scan uses a Huffman table that was never defined";
-                }
+            size_t ns = byte_at(p, n, j);
+            unsigned ss = byte_at(p, n, j + 1 + 2 * ns), se = byte_at(p, n, j + 2 + 2 * ns);
+            for (size_t c = 0; c < ns; c++) {
+                unsigned dc = byte_at(p, n, j + 2 + 2 * c) >> 4,
+                         ac = byte_at(p, n, j + 2 + 2 * c) & 15;
+                if ((ss == 0 && dc <= 3 && !defined[0][dc]) ||
+                    (se > 0 && ac <= 3 && !defined[1][ac]))
+                    return "a scan uses a Huffman table that was never defined";
             }
         }
         i = j + (size_t)(left > 0 ? left : 0);
@@ -132,9 +179,18 @@ int img_load_memory(const void *data, size_t size, const char *name, struct img 
     if (size > INT32_MAX)
         return err_set(err, "%s: file too large (%zu bytes)", name, size);
 
+    const unsigned char *bytes = data;
+    const char *format = unoffered_format(bytes, size);
+    if (format != NULL)
+        return err_set(err, "%s: a %s image; retreat reads PNG, JPEG, BMP, TGA or GIF", name,
+                       format);
+
+    if (png_chunks_fit(bytes, size) != 0)
+        return err_set(err, "%s: truncated or corrupt PNG (a chunk runs past the end of the file)",
+                       name);
+
     /* Before stb reads anything: its header reader builds the tables too.
      * stb takes a file as JPEG if 0xFF fill bytes and then SOI (0xD8) start it. */
-    const unsigned char *bytes = data;
     size_t fill = 0;
     while (fill < size && bytes[fill] == 0xFF)
         fill++;
