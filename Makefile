@@ -254,7 +254,7 @@ FUZZ_SRC_fuzz_img        := src/img.c src/err.c tests/fuzz/stb.c
 FUZZ_SRC_fuzz_runlog     := src/runlog.c src/runlog_stats.c src/clock.c src/err.c
 FUZZ_SRC_fuzz_feed       := src/feed.c src/err.c
 FUZZ_SRC_fuzz_feedlist   := src/feedlist.c src/feed.c src/err.c
-FUZZ_SRC_fuzz_exercises  := src/exercises.c src/err.c
+FUZZ_SRC_fuzz_exercises  := src/exercises.c src/args.c src/err.c
 FUZZ_SRC_fuzz_fault      := src/comicsrv_fault.c src/err.c
 FUZZ_SRC_fuzz_criterion  := src/grade_criterion.c src/err.c
 FUZZ_SRC_fuzz_sanitizer  := src/grade_sanitizer.c src/err.c
@@ -451,7 +451,7 @@ demo: deps-build
 	for i in $$(seq 0 $$(($(DEMO_COMICS) - 1))); do echo "$$base/feed/$$i.xml"; done > $(DEMO_RUNS)/urls.txt; \
 	for s in $(DEMO_FETCH); do \
 	    echo "$(RETREAT) fetch --style $$s ($(DEMO_COMICS) feeds)"; \
-	    $(RETREAT) fetch --style $$s --urls $(DEMO_RUNS)/urls.txt \
+	    $(RETREAT) fetch --feeds --style $$s --urls $(DEMO_RUNS)/urls.txt \
 	        --run-log $(DEMO_RUNS)/fetch.jsonl > /dev/null || \
 	    { echo "retreat: the fetch runs failed; the video shows the blur runs only"; \
 	      rm -f $(DEMO_RUNS)/fetch.jsonl; break; }; \

@@ -56,8 +56,7 @@ int batch_blur(const struct blur_batch *b, size_t i, const struct img *in, struc
     return 0;
 }
 
-int batch_output_path(const struct blur_batch *b, size_t i, char *path, size_t cap,
-                      struct err *err)
+int batch_output_path(const struct blur_batch *b, size_t i, char *path, size_t cap, struct err *err)
 {
     const char *name = base_name(b->inputs[i]);
     const char *dot = strrchr(name, '.');

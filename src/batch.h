@@ -37,13 +37,13 @@ struct blur_result {
 };
 
 struct blur_batch {
-    const char *style;          /* name written into the run log */
-    const char *const *inputs;  /* image files */
-    size_t count;               /* number of inputs */
-    const char *out_dir;        /* folder for the results; NULL: do not write them */
-    float sigma;                /* Gaussian sigma, see blur.h */
-    int threads;                /* workers a concurrent style may use (>= 1) */
-    struct runlog *log;         /* where spans go; NULL: nowhere */
+    const char *style;           /* name written into the run log */
+    const char *const *inputs;   /* image files */
+    size_t count;                /* number of inputs */
+    const char *out_dir;         /* folder for the results; NULL: do not write them */
+    float sigma;                 /* Gaussian sigma, see blur.h */
+    int threads;                 /* workers a concurrent style may use (>= 1) */
+    struct runlog *log;          /* where spans go; NULL: nowhere */
     struct blur_result *results; /* count entries, zeroed (BLUR_PENDING) before the run */
 };
 

@@ -29,8 +29,8 @@
 #define BLUR_SIGMA_DEFAULT 5.0f
 
 struct blur_kernel {
-    int radius;      /* ceil(3 sigma) */
-    float *weights;  /* 2 * radius + 1 weights summing to 1; weights[radius] is the centre */
+    int radius;     /* ceil(3 sigma) */
+    float *weights; /* 2 * radius + 1 weights summing to 1; weights[radius] is the centre */
 };
 
 /* Checks sigma and fills in the normalised kernel. */

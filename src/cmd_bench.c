@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "batch.h"
 #include "blur.h"
 #include "img.h"
@@ -92,28 +93,6 @@ static void usage(FILE *out)
             BLUR_SIGMA_DEFAULT);
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_float(const char *s, float *out)
-{
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Fills o from argv; prints why and returns -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
 {
@@ -143,7 +122,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
             o->selected[s - styles] = 1;
             break;
         case 't':
-            if (parse_int(optarg, 1, BENCH_THREADS_MAX, &o->threads) != 0) {
+            if (args_int(optarg, 1, BENCH_THREADS_MAX, &o->threads) != 0) {
                 fprintf(stderr,
                         "retreat bench: --threads '%s': expected a whole number from 1 to %d\n",
                         optarg, BENCH_THREADS_MAX);
@@ -151,7 +130,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
             }
             break;
         case 'g':
-            if (parse_float(optarg, &o->sigma) != 0) {
+            if (args_float(optarg, &o->sigma) != 0) {
                 fprintf(stderr, "retreat bench: --sigma '%s': expected a number\n", optarg);
                 return -1;
             }
@@ -161,7 +140,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
             }
             break;
         case 'r':
-            if (parse_int(optarg, 1, BENCH_REPEAT_MAX, &o->repeat) != 0) {
+            if (args_int(optarg, 1, BENCH_REPEAT_MAX, &o->repeat) != 0) {
                 fprintf(stderr,
                         "retreat bench: --repeat '%s': expected a whole number from 1 to %d\n",
                         optarg, BENCH_REPEAT_MAX);
@@ -312,7 +291,7 @@ static void print_table(const struct bench_opts *o, const struct bench_row *rows
             snprintf(speedup, sizeof speedup, o->csv ? "%.3f" : "%.2fx", linear->m.wall_s / wall);
         size_t failed = images - row->done;
         if (o->csv)
-            printf("%s,%d,%zu,%zu,%zu,%.4f,%.4f,%.4f,%.4f,%s,%.3f,%.1f,%zu,%zu\n", row->style->name,
+            printf("%s,%d,%zu,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%s,%.3f,%.1f,%zu,%zu\n", row->style->name,
                    row->style->exercise, images, row->done, failed, row->phase_s[0],
                    row->phase_s[1], row->phase_s[2], wall, linear != NULL ? speedup : "", mps, cpu,
                    row->workers, row->at_once);

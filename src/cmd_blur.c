@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "batch.h"
 #include "blur.h"
 #include "runlog.h"
@@ -54,29 +55,6 @@ static void usage(FILE *out)
             BLUR_SIGMA_DEFAULT);
 }
 
-/* Parses a whole decimal int in [lo, hi]; "4x" or "" are not numbers. */
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_float(const char *s, float *out)
-{
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Fills opts from argv; on a usage error prints why and returns -1. On
  * success, argv[optind..argc) are the files. */
 static int parse_args(int argc, char **argv, struct blur_opts *o, int *help)
@@ -105,7 +83,7 @@ static int parse_args(int argc, char **argv, struct blur_opts *o, int *help)
             }
             break;
         case 't':
-            if (parse_int(optarg, 1, BLUR_THREADS_MAX, &o->threads) != 0) {
+            if (args_int(optarg, 1, BLUR_THREADS_MAX, &o->threads) != 0) {
                 fprintf(stderr,
                         "retreat blur: --threads '%s': expected a whole number from 1 to %d\n",
                         optarg, BLUR_THREADS_MAX);
@@ -113,7 +91,7 @@ static int parse_args(int argc, char **argv, struct blur_opts *o, int *help)
             }
             break;
         case 'g':
-            if (parse_float(optarg, &o->sigma) != 0) {
+            if (args_float(optarg, &o->sigma) != 0) {
                 fprintf(stderr, "retreat blur: --sigma '%s': expected a number\n", optarg);
                 return -1;
             }

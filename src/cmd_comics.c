@@ -168,18 +168,21 @@ static void clear_progress(const struct reader *rd)
         fprintf(stderr, "\r\033[K");
 }
 
-/* Saves the state if it has not been saved for a while (or force). */
-static void save_state(struct reader *rd, int force)
+/* Saves the state if it has not been saved for a while (or force).
+ * Returns -1 (after saying why) if it could not be saved. */
+static int save_state(struct reader *rd, int force)
 {
     struct err err = {{0}};
     uint64_t now = clock_now_ns();
     if (!force && now - rd->saved_ns < SAVE_EVERY_NS)
-        return;
+        return 0;
+    rd->saved_ns = now;
     if (readstate_save(rd->state, &err) != 0) {
         clear_progress(rd);
         fprintf(stderr, "retreat comics: %s\n", err.msg);
+        return -1;
     }
-    rd->saved_ns = now;
+    return 0;
 }
 
 /* fetch_job.on_open: item index's feed is done - open its comic if new. */
@@ -205,7 +208,7 @@ static void on_open(void *user, size_t index, struct fetch_result *r)
         rd->opened++;
         if (readstate_add(rd->state, r->link, &err) != 0)
             fprintf(stderr, "retreat comics: %s\n", err.msg);
-        save_state(rd, 0);
+        save_state(rd, 0); /* a failure here is said now and retried at the end */
     }
     reap_children(rd);
     show_progress(rd);
@@ -220,7 +223,7 @@ static void *watch_signals(void *arg)
     sigwait(&rd->signals, &sig);
     pthread_mutex_lock(&rd->lock);
     if (rd->phase == PHASE_FETCH) {
-        save_state(rd, 1);
+        save_state(rd, 1); /* exits 130 either way; a failure has been said */
         clear_progress(rd);
         fprintf(stderr, "retreat comics: interrupted; %zu comics opened so far are marked read\n",
                 rd->opened);
@@ -486,7 +489,8 @@ int cmd_comics(int argc, char **argv)
         }
         pthread_mutex_lock(&rd.lock);
         clear_progress(&rd);
-        save_state(&rd, 1);
+        if (save_state(&rd, 1) != 0)
+            status = 1; /* the comics opened now would open again next time */
         print_summary(&rd, &job);
         status |= rd.failed > 0;
         pthread_mutex_unlock(&rd.lock);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "args.h"
 #include "clock.h"
 #include "fetch.h"
 #include "runlog.h"
@@ -33,15 +34,18 @@ struct fetch_opts {
     long deadline_ms;
     const char *urls_file;
     const char *run_log;
+    int feeds; /* --feeds: each URL is a feed; follow it to its newest comic */
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: retreat fetch [--style NAME] [--threads N] [--timeout MS]\n"
+    fprintf(out, "usage: retreat fetch [--style NAME] [--threads N] [--timeout MS] [--feeds]\n"
                  "                     [--deadline MS] [--run-log FILE] (--urls FILE | URL...)\n"
                  "\n"
                  "GETs every URL (http and https only) with one fetch style and prints a\n"
-                 "timing summary. Bodies are counted, not kept.\n"
+                 "timing summary. Bodies are counted, not kept. With --feeds every URL is a\n"
+                 "feed, followed as the comic reader does: GET the feed, then HEAD its\n"
+                 "newest comic.\n"
                  "\n"
                  "  --style NAME     how to wait for the responses (default fetch-events):\n");
     for (const struct fetch_style *s = fetch_styles; s->name != NULL; s++)
@@ -57,25 +61,18 @@ static void usage(FILE *out)
             FETCH_TIMEOUT_MS_DEFAULT);
 }
 
-/* Parses a whole decimal number in [lo, hi]; "4x" or "" are not numbers. */
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct fetch_opts *o, int *help)
 {
     static const struct option longopts[] = {
-        {"style", required_argument, NULL, 's'},   {"threads", required_argument, NULL, 't'},
-        {"timeout", required_argument, NULL, 'T'}, {"deadline", required_argument, NULL, 'd'},
-        {"urls", required_argument, NULL, 'u'},    {"run-log", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"style", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"deadline", required_argument, NULL, 'd'},
+        {"urls", required_argument, NULL, 'u'},
+        {"run-log", required_argument, NULL, 'l'},
+        {"feeds", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct err err;
     *o = (struct fetch_opts){.style = fetch_style_find("fetch-events"), .threads = 8};
@@ -96,7 +93,7 @@ static int parse_args(int argc, char **argv, struct fetch_opts *o, int *help)
         case 'T':
         case 'd': {
             long hi = c == 't' ? FETCH_THREADS_MAX : 3600L * 1000;
-            if (parse_long(optarg, 1, hi, &v) != 0) {
+            if (args_long(optarg, 1, hi, &v) != 0) {
                 fprintf(stderr, "retreat fetch: --%s '%s': expected a whole number from 1 to %ld\n",
                         c == 't'   ? "threads"
                         : c == 'T' ? "timeout"
@@ -117,6 +114,9 @@ static int parse_args(int argc, char **argv, struct fetch_opts *o, int *help)
             break;
         case 'l':
             o->run_log = optarg;
+            break;
+        case 'f':
+            o->feeds = 1;
             break;
         case 'h':
             *help = 1;
@@ -297,7 +297,7 @@ int cmd_fetch(int argc, char **argv)
         .style = o.style->name,
         .urls = (const char *const *)urls.urls,
         .count = urls.count,
-        .mode = FETCH_PLAIN,
+        .mode = o.feeds ? FETCH_COMIC : FETCH_PLAIN,
         .threads = o.threads,
         .limits = {.timeout_ms = o.timeout_ms},
         .log = log,

@@ -43,6 +43,7 @@
 
 #include <libavutil/log.h>
 
+#include "args.h"
 #include "batch.h"
 #include "blur.h"
 #include "canvas.h"
@@ -125,17 +126,6 @@ static void usage(FILE *out)
 }
 
 /* --- Command line --------------------------------------------------------- */
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
 
 static int parse_size(const char *s, int *w, int *h)
 {
@@ -232,14 +222,14 @@ static int parse_args(int argc, char **argv, struct stream_opts *o, int *help)
             }
             break;
         case 'b':
-            if (parse_int(optarg, ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX, &o->bitrate) != 0) {
+            if (args_int(optarg, ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX, &o->bitrate) != 0) {
                 fprintf(stderr, "retreat stream: --bitrate '%s': expected kbit/s from %d to %d\n",
                         optarg, ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX);
                 return -1;
             }
             break;
         case 'r':
-            if (parse_int(optarg, 0, 100, &o->retries) != 0) {
+            if (args_int(optarg, 0, 100, &o->retries) != 0) {
                 fprintf(stderr, "retreat stream: --retries '%s': expected 0 to 100\n", optarg);
                 return -1;
             }

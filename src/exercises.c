@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
+
 #define FIELDS 8 /* num | name | track | file | checks | tolerance | timeout | hint */
 #define LINE_MAX_LEN 2048
 
@@ -39,18 +41,6 @@ static char *trim(char *s)
     return s;
 }
 
-/* Parses a whole decimal integer within [min, max]. */
-static int parse_int(const char *s, int min, int max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 static int parse_checks(char *s, unsigned *checks, const char *where, struct err *err)
 {
     *checks = 0;
@@ -74,9 +64,11 @@ static int parse_checks(char *s, unsigned *checks, const char *where, struct err
     return 0;
 }
 
+/* A name starts with a letter: "7" would be taken for an exercise number by
+ * exercises_find(), and the exercise could never be found by its name. */
 static int valid_name(const char *s)
 {
-    if (*s == '\0')
+    if (!islower((unsigned char)*s))
         return 0;
     for (; *s != '\0'; s++)
         if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
@@ -118,8 +110,10 @@ int exercises_parse_line(const char *line, const char *where, struct exercise *e
     ex->number = (num[0] - '0') * 10 + (num[1] - '0');
 
     if (!valid_name(field[1]) || strlen(field[1]) >= sizeof ex->name)
-        return err_set(err, "%s: name '%s' must be 1 to %zu of a-z, 0-9 and '-'", where, field[1],
-                       sizeof ex->name - 1);
+        return err_set(err,
+                       "%s: name '%s' must start with a letter and use only a-z, 0-9 and '-' "
+                       "(at most %zu characters)",
+                       where, field[1], sizeof ex->name - 1);
     strcpy(ex->name, field[1]);
     snprintf(ex->id, sizeof ex->id, "%s-%s", num, ex->name);
 
@@ -136,10 +130,10 @@ int exercises_parse_line(const char *line, const char *where, struct exercise *e
 
     if (parse_checks(field[4], &ex->checks, where, err) != 0)
         return -1;
-    if (parse_int(field[5], 0, EXERCISE_TOLERANCE_MAX, &ex->tolerance) != 0)
+    if (args_int(field[5], 0, EXERCISE_TOLERANCE_MAX, &ex->tolerance) != 0)
         return err_set(err, "%s: tolerance '%s' must be an integer from 0 to %d", where, field[5],
                        EXERCISE_TOLERANCE_MAX);
-    if (parse_int(field[6], 1, EXERCISE_TIMEOUT_MAX, &ex->timeout) != 0)
+    if (args_int(field[6], 1, EXERCISE_TIMEOUT_MAX, &ex->timeout) != 0)
         return err_set(err, "%s: timeout '%s' must be an integer from 1 to %d (seconds)", where,
                        field[6], EXERCISE_TIMEOUT_MAX);
 
@@ -207,7 +201,7 @@ const struct exercise *exercises_find(const struct exercise *list, size_t count,
 {
     /* All digits: a number ("5", "05"); anything else: a name or a folder. */
     int number = -1;
-    if (key[strspn(key, "0123456789")] == '\0' && parse_int(key, 1, 99, &number) != 0)
+    if (key[strspn(key, "0123456789")] == '\0' && args_int(key, 1, 99, &number) != 0)
         return NULL;
     for (size_t i = 0; i < count; i++)
         if (list[i].number == number || strcmp(list[i].name, key) == 0 ||

@@ -278,9 +278,17 @@ static int next_step(struct fetch_xfer *x, struct fetch_result *r, struct err *e
         struct feed_entry e;
         char *where = NULL;
         curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &where); /* after redirects */
-        if (feed_parse(x->body.data ? x->body.data : "", x->body.len, where ? where : x->url, &e,
-                       err) != 0)
+        if (where == NULL)
+            where = x->url;
+        if (feed_parse(x->body.data ? x->body.data : "", x->body.len, where, &e, err) != 0) {
+            /* The parser names the feed's URL; finish() names it too, so drop
+             * the parser's copy unless a redirect made it another URL. */
+            size_t n = strlen(where);
+            if (strcmp(where, x->url) == 0 && strncmp(err->msg, where, n) == 0 &&
+                strncmp(err->msg + n, ": ", 2) == 0)
+                memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
             return -2;
+        }
         snprintf(r->link, sizeof r->link, "%s", e.link);
         snprintf(r->image_url, sizeof r->image_url, "%s", e.image);
         return STEP_HEAD;

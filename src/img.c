@@ -329,6 +329,54 @@ static int has_extension(const char *path, const char *ext)
     return dot != NULL && strcasecmp(dot + 1, ext) == 0;
 }
 
+/* Opens the file an image is encoded into, in path's folder. Preferably an
+ * unnamed one (O_TMPFILE): if we are killed while encoding - Ctrl-C in the
+ * middle of a batch - it vanishes with us instead of littering the folder.
+ * Where the file system has no O_TMPFILE, a named temporary (mkstemp) it is;
+ * then *named is set and tmp holds its name. */
+static int open_output(const char *path, char *tmp, size_t cap, int *named)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    *named = fd < 0;
+    if (fd >= 0)
+        return fd;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return -1; /* a real error: no such folder, no permission, ... */
+    snprintf(tmp, cap, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd >= 0)
+        fchmod(fd, 0644); /* mkstemp creates 0600; give the image the usual mode */
+    return fd;
+}
+
+/* Gives the finished file its real name. An unnamed file is first linked
+ * under a temporary name, because linkat() will not replace an existing
+ * file and rename() will: the name appears complete or not at all. */
+static int publish_output(int fd, const char *path, char *tmp, size_t cap, int named)
+{
+    if (!named) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        snprintf(tmp, cap, "%s.tmp.%ld", path, (long)gettid());
+        unlink(tmp); /* a leftover of a crashed run of this same thread id */
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+            return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 int img_save(const char *path, const struct img *im, struct err *err)
 {
     int jpeg = has_extension(path, "jpg") || has_extension(path, "jpeg");
@@ -338,12 +386,12 @@ int img_save(const char *path, const struct img *im, struct err *err)
         return err_set(err, "%s: image rows too long to encode", path);
 
     /* Write beside the target, then rename: readers never see a partial file. */
-    size_t tmp_len = strlen(path) + 16;
+    size_t tmp_len = strlen(path) + 32;
     char *tmp = malloc(tmp_len);
     if (tmp == NULL)
         return err_set(err, "%s: out of memory", path);
-    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int named;
+    int fd = open_output(path, tmp, tmp_len, &named);
     if (fd < 0) {
         int e = errno;
         free(tmp);
@@ -361,23 +409,21 @@ int img_save(const char *path, const struct img *im, struct err *err)
     sink_flush(&sink);
     if (ok && sink.failed_errno == 0 && fsync(fd) != 0)
         sink.failed_errno = errno;
-    if (close(fd) != 0 && sink.failed_errno == 0)
-        sink.failed_errno = errno;
+    if (ok && sink.failed_errno == 0 && publish_output(fd, path, tmp, tmp_len, named) != 0) {
+        int e = errno;
+        close(fd);
+        free(tmp);
+        return err_set(err, "%s: cannot put the file into place (%s)", path, strerror(e));
+    }
+    close(fd); /* after fsync, closing cannot lose data */
 
     if (!ok || sink.failed_errno != 0) {
-        unlink(tmp);
+        if (named)
+            unlink(tmp);
         free(tmp);
         if (sink.failed_errno != 0)
             return err_set(err, "%s: write failed (%s)", path, strerror(sink.failed_errno));
         return err_set(err, "%s: encoder failed", path);
-    }
-    /* mkstemp creates 0600; give the image the usual permissions. */
-    fchmodat(AT_FDCWD, tmp, 0644, 0);
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return err_set(err, "%s: cannot rename into place (%s)", path, strerror(e));
     }
     free(tmp);
     return 0;

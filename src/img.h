@@ -66,14 +66,13 @@ int img_encode_png(const struct img *im, unsigned char **out, size_t *size, stru
 
 /* How far apart two images of the same shape are. */
 struct img_diff {
-    int max_abs;     /* largest |a - b| over all samples */
-    int x, y, c;     /* where it was found (first occurrence) */
-    int got, want;   /* the two sample values there */
-    double psnr;     /* peak signal-to-noise ratio in dB; INFINITY if identical */
+    int max_abs;   /* largest |a - b| over all samples */
+    int x, y, c;   /* where it was found (first occurrence) */
+    int got, want; /* the two sample values there */
+    double psnr;   /* peak signal-to-noise ratio in dB; INFINITY if identical */
 };
 
 /* Compares a to b sample by sample. Fails if their shapes differ. */
-int img_compare(const struct img *a, const struct img *b, struct img_diff *diff,
-                struct err *err);
+int img_compare(const struct img *a, const struct img *b, struct img_diff *diff, struct err *err);
 
 #endif

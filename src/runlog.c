@@ -265,8 +265,7 @@ static int slurp_fd(int fd, const char *name, char **out, size_t *size, struct e
     return 0;
 }
 
-int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *count,
-                    struct err *err)
+int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *count, struct err *err)
 {
     char *text = NULL;
     size_t size = 0;

@@ -71,8 +71,7 @@ int runlog_fail(struct runlog *log, struct runlog_span *s, const char *detail);
 int runlog_append(struct runlog *log, const struct runlog_span *s);
 
 /* Reads back every span written so far to an open log. */
-int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *count,
-                    struct err *err);
+int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *count, struct err *err);
 
 /* Reads a run log file. A malformed line is an error naming the file and the
  * line number. The caller frees *spans with free(). */

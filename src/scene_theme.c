@@ -34,6 +34,7 @@ struct canvas_rgb theme_phase_color(const char *phase)
     } colors[] = {
         {"decode", {77, 166, 255}}, {"blur", {255, 140, 66}}, {"encode", {61, 214, 132}},
         {"feed", {178, 124, 255}},  {"head", {0, 200, 210}},  {"image", {255, 99, 146}},
+        {"get", {250, 204, 21}},
     };
     if (strcmp(phase, "failed") == 0)
         return theme_fail;

@@ -82,15 +82,23 @@ else
 fi
 
 # --- readonly: a folder the user may not write into ---------------------------
-out="$WORK/out-readonly"
+# As root the run is made as user nobody, who must be able to reach the
+# program, the inputs and the folder: the work tree may sit below a folder
+# only root can enter (a clone in a mktemp -d), so this case gets its own
+# world-readable corner of /tmp.
+ro=$(mktemp -d /tmp/retreat-readonly.XXXXXX) || exit 1
+chmod 755 "$ro" && cp "$RETREAT" "$ro/retreat" && cp $INPUTS "$ro/" && chmod 644 "$ro"/*.png "$ro"/*.jpg
+out="$ro/out"
 mkdir -p "$out" && chmod 555 "$out"
 if [ "$(id -u)" -eq 0 ]; then
     as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
 else
     as_user=""
 fi
-$as_user "$RETREAT" blur --style threads -o "$out" $INPUTS > "$WORK/readonly.out" 2> "$WORK/readonly.log"
+$as_user "$ro/retreat" blur --style threads -o "$out" "$ro/chelsea.png" "$ro/coffee.png" \
+    "$ro/rocket.jpg" > "$WORK/readonly.out" 2> "$WORK/readonly.log"
 check readonly "$out" $? "$WORK/readonly.log" "Permission denied"
+rm -rf "$ro"
 
 # --- notdir: -o names a file ----------------------------------------------------
 out="$WORK/out-notdir"

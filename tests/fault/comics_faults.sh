@@ -87,13 +87,14 @@ for sig in INT TERM; do
     fi
 done
 
-# check NAME STATUS LOG STATE SUM: a failed save is reported and leaves the
-# old state alone. The exit status is shown, not judged: retreat comics
-# documents 1 for a failed feed or line, and says nothing of the state.
+# check NAME STATUS LOG STATE SUM: a failed save is reported, exits 1 (the
+# comics opened now would open again next time) and leaves the old state alone.
 check() {
     local name=$1 status=$2 log=$3 state=$4 sum=$5
     if [ "$status" -gt 128 ]; then
         fail "$name: killed by signal $((status - 128)) instead of reporting the error"
+    elif [ "$status" -ne 1 ]; then
+        fail "$name: exit $status, expected 1 for a state that could not be saved"
     elif ! grep -q "read.txt" "$log"; then
         fail "$name: no message naming the state file:"; sed 's/^/    /' "$log"
     elif [ "$(md5sum < "$state")" != "$sum" ]; then

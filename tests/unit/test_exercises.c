@@ -63,6 +63,10 @@ Test(exercises, malformed_fields_are_refused_with_the_line_and_the_reason)
     expect_refused("00 | pool | blur | pool.c | correct | 0 | 90 | h", "number '00'");
     expect_refused("ab | pool | blur | pool.c | correct | 0 | 90 | h", "number 'ab'");
     expect_refused("05 | Pool | blur | pool.c | correct | 0 | 90 | h", "name 'Pool'");
+    /* Found by fuzz_exercises: an all-digit name parsed, but exercises_find()
+     * took it for a number, so the exercise could not be found by name. */
+    expect_refused("05 | 7 | blur | pool.c | correct | 0 | 90 | h", "name '7'");
+    expect_refused("05 | -x | blur | pool.c | correct | 0 | 90 | h", "name '-x'");
     expect_refused("05 | pool | cpu | pool.c | correct | 0 | 90 | h", "track 'cpu'");
     expect_refused("05 | pool | blur | pool.h | correct | 0 | 90 | h", "file 'pool.h'");
     expect_refused("05 | pool | blur | a/pool.c | correct | 0 | 90 | h", "file 'a/pool.c'");

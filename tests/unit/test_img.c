@@ -55,8 +55,7 @@ Test(img, png_round_trip_is_lossless)
     cr_assert_eq(img_load(path, &b, &err), 0, "%s", err.msg);
     struct img_diff d;
     cr_assert_eq(img_compare(&b, &a, &d, &err), 0, "%s", err.msg);
-    cr_expect_eq(d.max_abs, 0, "PNG must be lossless, max diff %d at (%d,%d)", d.max_abs, d.x,
-                 d.y);
+    cr_expect_eq(d.max_abs, 0, "PNG must be lossless, max diff %d at (%d,%d)", d.max_abs, d.x, d.y);
     img_free(&a);
     img_free(&b);
 }
@@ -99,8 +98,7 @@ Test(img, text_file_is_not_an_image)
     snprintf(path, sizeof path, "%s/notes.png", dir);
     write_bytes(path, "hello, this is text\n", 20);
     cr_assert_eq(img_load(path, &im, &err), -1);
-    cr_expect(strstr(err.msg, "notes.png") && strstr(err.msg, "not an image"), "got: %s",
-              err.msg);
+    cr_expect(strstr(err.msg, "notes.png") && strstr(err.msg, "not an image"), "got: %s", err.msg);
 }
 
 Test(img, empty_file_is_refused)
@@ -195,6 +193,31 @@ Test(img, full_disk_leaves_no_file_behind)
     snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", dir);
     cr_expect_eq(system(cmd), 0, "the folder must stay empty");
     img_free(&a);
+}
+
+/* Saving over an existing image replaces it whole, and leaves nothing else
+ * in the folder (the unnamed file is linked under a temporary name, then
+ * renamed over the old one). */
+Test(img, save_replaces_an_existing_file_and_leaves_no_temporary)
+{
+    struct img a, b, got;
+    struct err err;
+    struct img_diff d;
+    char path[128], cmd[256];
+    snprintf(path, sizeof path, "%s/same.png", dir);
+    cr_assert_eq(img_alloc(&a, 20, 10, 3, &err), 0);
+    cr_assert_eq(img_alloc(&b, 20, 10, 3, &err), 0);
+    fill_pattern(&b);
+    cr_assert_eq(img_save(path, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_save(path, &b, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_load(path, &got, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_compare(&got, &b, &d, &err), 0);
+    cr_expect_eq(d.max_abs, 0, "the second save must win");
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = same.png", dir);
+    cr_expect_eq(system(cmd), 0, "only same.png may be in the folder");
+    img_free(&a);
+    img_free(&b);
+    img_free(&got);
 }
 
 Test(img, compare_reports_position_and_values)

@@ -164,8 +164,10 @@ Test(runlog, unreadable_file_is_named)
 Test(runlog, overlap_counts_distinct_workers_at_one_instant)
 {
     struct runlog_span s[] = {
-        span("pool", "blur", 1, 0, 10),  span("pool", "blur", 2, 5, 15),
-        span("pool", "blur", 3, 6, 7),   span("pool", "blur", 1, 10, 20), /* touches: no overlap */
+        span("pool", "blur", 1, 0, 10),
+        span("pool", "blur", 2, 5, 15),
+        span("pool", "blur", 3, 6, 7),
+        span("pool", "blur", 1, 10, 20), /* touches: no overlap */
         span("linear", "blur", 4, 0, 100),
     };
     size_t n = sizeof s / sizeof *s;
