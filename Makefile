@@ -490,16 +490,15 @@ check-opencv: check-deps $(BUILD)/bench/blurtime
 check-browser: check-deps $(RETREAT)
 	tests/browser/comic_page.sh $(RETREAT)
 
+# What `make test` runs, in order; it stops at the first step that fails.
+TEST_STEPS := unit check-opencv check-browser check-exercises check-grader \
+              test-asan test-tsan test-faults fuzz-smoke
+
 test: deps
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory check-opencv
-	@$(MAKE) --no-print-directory check-browser
-	@$(MAKE) --no-print-directory check-exercises
-	@$(MAKE) --no-print-directory check-grader
-	@$(MAKE) --no-print-directory test-asan
-	@$(MAKE) --no-print-directory test-tsan
-	@$(MAKE) --no-print-directory test-faults
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@for step in $(TEST_STEPS); do \
+	    $(MAKE) --no-print-directory $$step || { echo "make test: step '$$step' failed"; exit 1; }; \
+	done
+	@echo "make test: $(words $(TEST_STEPS)) passed, 0 failed ($(TEST_STEPS))"
 
 clean:
 	rm -rf $(BUILD)

@@ -8,8 +8,9 @@
  * refuses images over IMG_MAX_SIDE or IMG_MAX_PIXELS *before* decoding them, so
  * a 100-byte "decompression bomb" cannot make us allocate gigabytes. Saving
  * goes through stb_image_write (PNG or JPEG, chosen by the file's extension)
- * into a temporary file renamed into place, so a crash or a full disk never
- * leaves a half-written image under the real name.
+ * into an unnamed temporary file (O_TMPFILE) that is named and renamed into
+ * place only once complete, so a crash, Ctrl-C or a full disk never leaves a
+ * half-written image under the real name, nor a temporary one behind.
  */
 #ifndef RETREAT_IMG_H
 #define RETREAT_IMG_H
@@ -58,7 +59,8 @@ int img_load_memory(const void *data, size_t size, const char *name, struct img 
                     struct err *err);
 
 /* Writes a PNG (.png) or JPEG (.jpg, .jpeg) chosen by path's extension,
- * atomically: a temporary file in the same folder, then rename(2). */
+ * atomically: an unnamed file in the same folder, then linkat(2) and
+ * rename(2). Replaces an existing file of that name. */
 int img_save(const char *path, const struct img *im, struct err *err);
 
 /* Encodes an image as PNG into a malloc'ed buffer (*out, *size). */
