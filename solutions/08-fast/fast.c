@@ -19,257 +19,299 @@
  * poor copies of the bell, and the exact kernel has at most 13 taps anyway:
  * there fast_blur() runs the reference passes (blur_rows_h/v) on its threads.
  *
- * Borders clamp to the edge like the reference: each line (a row, or a strip
- * of columns) is first padded with copies of its edge sample, wide enough for
- * all K passes, so that every pass sees the same extended image the exact
- * Gaussian sees.
+ * Why it is fast, beyond the O(1):
  *
- * Memory order matters as much as arithmetic. The vertical pass does not walk
- * down columns (each step would jump a whole row ahead in memory, a cache miss
- * each time); it works on strips FAST_STRIP samples wide and walks along them,
- * so the innermost loop runs over contiguous floats with fixed bounds, which
- * the compiler turns into SIMD instructions. The horizontal pass uses the same
- * loop on blocks of rows turned on their side, and leaves its result strip by
- * strip, so that the vertical pass finds each strip in one piece.
+ *  - The K passes run as one cascade: each sample goes through pass 1, whose
+ *    output goes straight on to pass 2, and so on. Each pass keeps only its
+ *    running sum and a ring of its last 2r + 2 inputs, a few KB in the L1
+ *    cache, instead of reading and writing a whole line K times.
+ *  - No intermediate image: the horizontal phase writes bytes into dst, and
+ *    the vertical one blurs dst in place. Fresh memory is expensive: the
+ *    kernel hands it out zeroed, 4 KB per page fault.
+ *  - Borders need no padding on the left or top: every pass starts as if it
+ *    had seen the edge sample forever, which is exact (cascade_start()).
+ *  - SIMD: the running sums of FAST_LANES signals slide side by side, in
+ *    loops with fixed bounds that the compiler vectorizes: 48 samples of a
+ *    row going down, or 16 rows (12 RGBA) going along. The hot functions are
+ *    built twice, for plain x86-64 and for AVX2, chosen at run time.
  *
- * Threads: rows are split among them for the horizontal pass; then, after all
- * of them are done (pthread_join), the strips for the vertical pass.
+ * Threads: blocks of rows are split among them for the horizontal phase;
+ * then, after all of them are done (pthread_join), blocks of columns for the
+ * vertical one.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "ladder.h"
 
 /* Box blurs per direction: more passes follow the Gaussian more closely, and
- * each costs the same. Up to FAST_PASSES_MAX while the boxes stay at least 3
- * samples wide (r >= 1); narrower boxes are a spike with two small side
- * weights, and stacking more of them does not help. Below FAST_SIGMA_EXACT
- * the exact kernel is used instead, see fast_blur(). These choices keep every
- * workshop photo within 4 levels of blur_gauss() (tests/bench/). */
-#define FAST_PASSES_MIN 3
-#define FAST_PASSES_MAX 5
+ * each costs the same. Below FAST_SIGMA_EXACT the exact kernel is used
+ * instead, see fast_blur(). These choices keep every workshop photo within 4
+ * levels of blur_gauss() (tests/bench/). */
+#define FAST_PASSES 5
 #define FAST_SIGMA_EXACT 2.0f
 
-/* Floats per row of a strip: 192 bytes. A multiple of both 3 and 4, so that a
- * strip holds whole RGB or RGBA pixels. */
-#define FAST_STRIP 48
+/* Signals blurred side by side, one per lane: 192 bytes of floats. A
+ * multiple of both 3 and 4, so that in the horizontal phase the lanes hold
+ * whole RGB or RGBA pixels (16 or 12 rows of them). */
+#define FAST_LANES 48
 
 /* One extended box: weights 1 within radius r, alpha at r + 1, divided by
  * 2r + 1 + 2 alpha. */
 struct fast_box {
-    int passes; /* how many times the box is applied */
     int r;
     float alpha, scale;
 };
 
 static void box_for_sigma(struct fast_box *box, float sigma)
 {
-    /* The most passes whose boxes still have r >= 1, variance 2/3 or more. */
-    int passes = (int)(1.5 * (double)sigma * sigma);
-    passes = passes < FAST_PASSES_MIN   ? FAST_PASSES_MIN
-             : passes > FAST_PASSES_MAX ? FAST_PASSES_MAX
-                                        : passes;
-    double v = (double)sigma * sigma / passes;              /* variance of one box */
+    double v = (double)sigma * sigma / FAST_PASSES;         /* variance of one box */
     int r = (int)floor((sqrt(12.0 * v + 1.0) - 1.0) / 2.0); /* largest r with r(r+1)/3 <= v */
     double alpha = (2 * r + 1) * (v - r * (r + 1) / 3.0) / (2.0 * ((r + 1.0) * (r + 1.0) - v));
-    box->passes = passes;
     box->r = r;
     box->alpha = (float)alpha;
     box->scale = (float)(1.0 / (2 * r + 1 + 2 * alpha));
 }
 
-/* --- One box pass down a strip ---------------------------------------------- */
+/* --- The cascade: all passes at once, one position at a time --------------- */
 
-/* A strip is a run of positions (rows of the image, or columns) of
- * FAST_STRIP floats each: FAST_STRIP independent signals side by side.
- * box_strip() blurs all of them along the run at once, from in to out, for
- * positions [first, last); in must hold positions [first - r - 1, last + r + 1).
- * The loops over one position have fixed bounds and no dependence between
- * lanes, and `restrict` promises in and out do not overlap: that is what lets
- * the compiler use SIMD instructions. */
-static void box_strip(const float *restrict in, float *restrict out, int first, int last,
-                      const struct fast_box *box)
+/* Instead of running pass 1 over a whole line, then pass 2 over its result,
+ * and so on (each pass reading and writing the whole line), the passes are
+ * chained: each sample that comes in goes through pass 1, whose output goes
+ * straight into pass 2, and so on. A pass needs only the last 2r + 2 samples
+ * it was given (its window and the alpha sample on the left), kept in a
+ * small ring, and its running sum. So a line is read once and written once,
+ * and everything in between stays in a few KB: the L1 cache.
+ *
+ * Each pass delays: fed the sample at position p, it gives out its result
+ * for position p - (r + 1), the centre of its window. After all passes, the
+ * result for position p - FAST_PASSES * (r + 1) comes out. */
+struct fast_cascade {
+    struct fast_box box;
+    int len;     /* ring length: 2r + 2 */
+    int oldest;  /* ring slot of the oldest sample: the incoming one replaces it */
+    float *sum;  /* FAST_PASSES running sums per lane */
+    float *ring; /* FAST_PASSES rings of len positions of FAST_LANES floats */
+};
+
+static int cascade_delay(const struct fast_box *box)
 {
-    const int r = box->r;
-    const float alpha = box->alpha, scale = box->scale;
-    float sum[FAST_STRIP] = {0}; /* sum over [y - r, y + r] of each lane, slid along */
-    for (int d = -r; d <= r; d++) {
-        const float *row = in + (ptrdiff_t)(first + d) * FAST_STRIP;
-        for (int s = 0; s < FAST_STRIP; s++)
-            sum[s] += row[s];
-    }
-    for (int y = first; y < last; y++) {
-        const float *outer_lo = in + (ptrdiff_t)(y - r - 1) * FAST_STRIP;
-        const float *outer_hi = in + (ptrdiff_t)(y + r + 1) * FAST_STRIP;
-        const float *leaving = in + (ptrdiff_t)(y - r) * FAST_STRIP;
-        float *o = out + (ptrdiff_t)y * FAST_STRIP;
-        for (int s = 0; s < FAST_STRIP; s++) {
-            o[s] = (sum[s] + alpha * (outer_lo[s] + outer_hi[s])) * scale;
-            sum[s] += outer_hi[s] - leaving[s];
-        }
-    }
+    return FAST_PASSES * (box->r + 1);
 }
 
-/* All box->passes passes over a strip of n positions, padded by m on both
- * sides. Each pass needs r + 1 valid positions beyond what it produces, so
- * each produces r + 1 fewer on either side; the last one exactly [0, n).
- * Returns the buffer holding the result. */
-static float *box_passes(float *strip[2], int n, int m, const struct fast_box *box)
+static int cascade_init(struct fast_cascade *c, const struct fast_box *box)
 {
-    for (int k = 0; k < box->passes; k++) {
-        int reach = m - (k + 1) * (box->r + 1);
-        box_strip(strip[k % 2], strip[(k + 1) % 2], -reach, n + reach, box);
+    c->box = *box;
+    c->len = 2 * box->r + 2;
+    c->sum = malloc(sizeof(float) * FAST_PASSES * FAST_LANES);
+    c->ring = malloc(sizeof(float) * FAST_PASSES * FAST_LANES * (size_t)c->len);
+    return c->sum != NULL && c->ring != NULL ? 0 : -1;
+}
+
+static void cascade_free(struct fast_cascade *c)
+{
+    free(c->sum);
+    free(c->ring);
+}
+
+/* Borders clamp to the edge: before the line, its first sample repeats
+ * forever. A box of a constant is that constant, so every pass starts as if
+ * it had seen `edge` forever: its ring full of it, its sum 2r + 1 of them.
+ * That is exact: what pass k has not been given yet lies at least
+ * (k - 1)(r + 1) positions before the line, where the passes before it
+ * still give out exactly the edge value. No padding needed on this side. */
+static void cascade_start(struct fast_cascade *c, const float *edge)
+{
+    for (int k = 0; k < FAST_PASSES; k++)
+        for (int s = 0; s < FAST_LANES; s++)
+            c->sum[k * FAST_LANES + s] = edge[s] * (float)(2 * c->box.r + 1);
+    for (int i = 0; i < FAST_PASSES * c->len; i++)
+        memcpy(c->ring + (size_t)i * FAST_LANES, edge, sizeof(float) * FAST_LANES);
+    c->oldest = 0;
+}
+
+/* Feeds the samples at the next position through every pass: x holds
+ * them, and then what comes out of the last pass. The ring of a pass holds
+ * its inputs at positions p - 2r - 2 .. p - 1 (p is the incoming one): the
+ * oldest is the alpha sample on the left, the next one leaves the window.
+ * The loops over the lanes have fixed bounds and no dependence between
+ * lanes: the compiler does 4 or 8 of them at once (SIMD). */
+__attribute__((always_inline)) static inline void cascade_push(struct fast_cascade *c,
+                                                               float x[FAST_LANES])
+{
+    const int oldest = c->oldest, leaving = oldest + 1 == c->len ? 0 : oldest + 1;
+    const float alpha = c->box.alpha, scale = c->box.scale;
+    for (int k = 0; k < FAST_PASSES; k++) {
+        float *restrict ring = c->ring + ((size_t)k * c->len + oldest) * FAST_LANES;
+        const float *restrict gone = c->ring + ((size_t)k * c->len + leaving) * FAST_LANES;
+        float *restrict sum = c->sum + k * FAST_LANES;
+        for (int s = 0; s < FAST_LANES; s++) {
+            float y = (sum[s] + alpha * (ring[s] + x[s])) * scale;
+            sum[s] += x[s] - gone[s];
+            ring[s] = x[s]; /* the incoming sample replaces the oldest */
+            x[s] = y;
+        }
     }
-    return strip[box->passes % 2];
+    c->oldest = leaving;
 }
 
 /* --- The two phases, each split over threads -------------------------------- */
 
-/* Between the phases, the horizontal result is kept strip by strip: strip s
- * holds samples s * FAST_STRIP .. of every row, its rows FAST_STRIP floats
- * apart, with `pad` spare rows above and below for the vertical passes. So
- * the vertical phase reads each strip as one contiguous block, instead of
- * 128 bytes from each of thousands of rows, every one on another page. */
+/* The horizontal result goes straight into dst, rounded to bytes, and the
+ * vertical phase blurs dst in place. No intermediate image: a float one would
+ * be 144 MB for a 12-megapixel photo, and fresh memory from the kernel costs
+ * a page fault and a page of zeros every 4 KB, more than the blur itself.
+ * Rounding in between costs at most half a level, and the vertical blur
+ * averages it out further. The horizontal phase is split by blocks of rows,
+ * the vertical one by blocks of FAST_LANES columns. */
 struct fast_job {
     const struct img *src;
     struct img *dst;
-    float *cols; /* box path: the strips, see above */
-    int nstrips; /* strips per row: ceil(width * channels / FAST_STRIP) */
     struct fast_box box;
-    int pad;                         /* passes * (r + 1): how far the passes reach */
     const struct blur_kernel *exact; /* not NULL: small sigma, exact passes instead */
     float *tmp;                      /* exact path: the horizontal result, like blur_gauss */
     int phase;                       /* 0: along rows, 1: along columns */
-    int begin, end; /* this thread's part: blocks of rows or strips (boxes), rows (exact) */
+    int begin, end; /* this thread's part: blocks of rows or of columns (boxes), rows (exact) */
     int rc;
     pthread_t tid; /* when started: the thread running this part */
     int started;
 };
 
-/* Row 0 of strip s of the horizontal result; rows -pad .. height + pad - 1
- * are there. */
-static float *column_strip(const struct fast_job *j, int s)
+/* A float rounded to the nearest byte. Through int, so that the compiler can
+ * do several at a time (integer min and max; float ones would have to care
+ * for NaN). Float error may overshoot [0, 255] a little. */
+static inline uint8_t to_byte(float v)
 {
-    size_t len = (size_t)(j->src->height + 2 * j->pad) * FAST_STRIP;
-    return j->cols + (size_t)s * len + (size_t)j->pad * FAST_STRIP;
-}
-
-/* The strips of the horizontal result are written a row at a time: 128
- * bytes into each of hundreds of strips, far apart. With the usual 4 KB
- * pages, every one of those writes lands on another page and costs a TLB
- * miss; 2 MB pages ("huge pages", if the kernel has them) cover 16 times
- * more strips each. */
-static void *big_alloc(size_t size)
-{
-    const size_t huge = 2u << 20;
-    size = (size + huge - 1) / huge * huge;
-    void *p = aligned_alloc(huge, size);
-    if (p != NULL)
-        madvise(p, size, MADV_HUGEPAGE); /* a hint: without it, still right */
-    return p;
+    int i = (int)(v + 0.5f);
+    return (uint8_t)(i < 0 ? 0 : i > 255 ? 255 : i);
 }
 
 /* Rows per block of the horizontal phase: as many as fill the lanes. */
 static int rows_per_block(int channels)
 {
-    return FAST_STRIP / channels;
+    return FAST_LANES / channels;
 }
 
-/* A strip buffer of n positions padded by m; the result points at position
- * 0, so [-m] is the first one. Free it with free(result - m * FAST_STRIP). */
-static float *strip_alloc(int n, int m)
+/* Horizontal: the running sums slide along a row, one pixel per step: no
+ * SIMD within a row. So a block of rows goes side by side: pixel x of row
+ * y0 + b in lanes b * ch .. of position x. Every step gathers those pixels
+ * from the rows, and scatters the result; as bytes, whole pixels at a time,
+ * while the conversions to and from float go over all lanes at once. (The
+ * last block may have fewer rows: its spare lanes repeat the last row and
+ * are not written.) `ch` is the image's channels, passed apart so that it can
+ * be a constant: see horizontal(). */
+__attribute__((always_inline)) static inline int horizontal_body(struct fast_job *j, int ch)
 {
-    float *mem = calloc((size_t)(n + 2 * m) * FAST_STRIP, sizeof *mem);
-    return mem == NULL ? NULL : mem + (size_t)m * FAST_STRIP;
-}
-
-static void strip_free(float *strip, int m)
-{
-    if (strip != NULL)
-        free(strip - (size_t)m * FAST_STRIP);
-}
-
-/* Horizontal: a block of rows is turned on its side, so that position x of
- * the strip holds pixel x of every row of the block, all channels. Then the
- * same box_strip() that runs down columns runs along rows, vectorized across
- * rows, instead of one slow sample at a time along each row. */
-static int horizontal(struct fast_job *j)
-{
-    const int w = j->src->width, h = j->src->height, c = j->src->channels, m = j->pad;
-    const int rows = rows_per_block(c);
-    float *strip[2] = {strip_alloc(w, m), strip_alloc(w, m)};
-    int rc = strip[0] != NULL && strip[1] != NULL ? 0 : -1;
+    const int w = j->src->width, h = j->src->height;
+    const int rows = rows_per_block(ch), delay = cascade_delay(&j->box);
+    struct fast_cascade c;
+    int rc = cascade_init(&c, &j->box);
     for (int blk = j->begin; blk < j->end && rc == 0; blk++) {
-        int y0 = blk * rows, ny = h - y0 < rows ? h - y0 : rows;
-        /* In: pixel x of row y0 + dy goes to lanes dy * c .. of position x;
-         * the m positions beyond either edge repeat the edge pixel. */
-        for (int dy = 0; dy < ny; dy++) {
-            const uint8_t *row = img_row(j->src, y0 + dy);
-            float *to = strip[0] + dy * c;
-            for (int x = -m; x < w + m; x++) {
-                const uint8_t *px = row + (size_t)(x < 0 ? 0 : x < w ? x : w - 1) * c;
-                for (int ch = 0; ch < c; ch++)
-                    to[(ptrdiff_t)x * FAST_STRIP + ch] = px[ch];
-            }
+        const int y0 = blk * rows, ny = h - y0 < rows ? h - y0 : rows;
+        const uint8_t *in[FAST_LANES];
+        uint8_t *out[FAST_LANES];
+        for (int b = 0; b < rows; b++) {
+            in[b] = img_row(j->src, y0 + (b < ny ? b : ny - 1));
+            out[b] = img_row(j->dst, y0 + (b < ny ? b : ny - 1));
         }
-        const float *out = box_passes(strip, w, m, &j->box);
-        /* Out: pixel x of row y0 + dy goes to strip x / per of the result,
-         * row y0 + dy, lanes (x % per) * c .. Strip by strip, so that each
-         * strip's rows y0 .. y0 + ny - 1, contiguous, are written at once. */
-        const int per = FAST_STRIP / c; /* pixels per strip: FAST_STRIP is a multiple of c */
-        for (int s = 0; s * per < w; s++) {
-            int x0 = s * per, nx = w - x0 < per ? w - x0 : per;
-            float *to = column_strip(j, s) + (size_t)y0 * FAST_STRIP;
-            for (int dy = 0; dy < ny; dy++, to += FAST_STRIP) {
-                for (int p = 0; p < nx; p++)
-                    for (int ch = 0; ch < c; ch++)
-                        to[p * c + ch] = out[(ptrdiff_t)(x0 + p) * FAST_STRIP + dy * c + ch];
-                /* The last strip may be narrower: zeros in its unused lanes,
-                 * which the vertical passes compute but nobody reads. */
-                memset(to + nx * c, 0, sizeof(float) * (size_t)(FAST_STRIP - nx * c));
-            }
+        uint8_t bytes[FAST_LANES] = {0};
+        float x[FAST_LANES];
+        for (int p = 0; p < w + delay; p++) {
+            /* Beyond the right edge, the edge pixel again. */
+            const size_t at = (size_t)(p < w ? p : w - 1) * ch;
+            for (int b = 0; b < rows; b++)
+                memcpy(bytes + b * ch, in[b] + at, (size_t)ch);
+            for (int s = 0; s < FAST_LANES; s++)
+                x[s] = bytes[s];
+            if (p == 0)
+                cascade_start(&c, x);
+            cascade_push(&c, x);
+            if (p < delay)
+                continue;
+            for (int s = 0; s < FAST_LANES; s++)
+                bytes[s] = to_byte(x[s]);
+            const size_t to = (size_t)(p - delay) * ch;
+            for (int b = 0; b < ny; b++)
+                memcpy(out[b] + to, bytes + b * ch, (size_t)ch);
         }
     }
-    strip_free(strip[0], m);
-    strip_free(strip[1], m);
+    cascade_free(&c);
     return rc;
 }
 
-/* Vertical: each strip of the horizontal result is a contiguous block, walked
- * along its rows, never down a column. */
-static int vertical(struct fast_job *j)
+/* Vertical, in place in dst: down the rows, FAST_LANES samples of a row
+ * side by side. Each step reads FAST_LANES contiguous bytes of row y and
+ * writes the result for row y - delay, which no later step reads: nothing to
+ * gather or scatter. (The last column block may be narrower: its spare lanes
+ * go round on whatever they hold, and are never written out.) */
+__attribute__((always_inline)) static inline int vertical_body(struct fast_job *j)
 {
-    const int h = j->src->height, m = j->pad;
+    const int h = j->src->height, delay = cascade_delay(&j->box);
     const size_t n = (size_t)j->src->width * j->src->channels;
-    float *scratch = strip_alloc(h, m);
-    if (scratch == NULL)
-        return -1;
-    for (int s = j->begin; s < j->end; s++) {
-        size_t x0 = (size_t)s * FAST_STRIP;
-        size_t cols = n - x0 < FAST_STRIP ? n - x0 : FAST_STRIP; /* the last strip is narrower */
-        float *strip[2] = {column_strip(j, s), scratch};
-        for (int y = 1; y <= m; y++) { /* beyond the edges: the edge rows */
-            memcpy(strip[0] - (ptrdiff_t)y * FAST_STRIP, strip[0], sizeof(float) * FAST_STRIP);
-            memcpy(strip[0] + (ptrdiff_t)(h - 1 + y) * FAST_STRIP,
-                   strip[0] + (ptrdiff_t)(h - 1) * FAST_STRIP, sizeof(float) * FAST_STRIP);
-        }
-        const float *out = box_passes(strip, h, m, &j->box);
-        for (int y = 0; y < h; y++) {
-            /* Round a whole strip row (fixed bounds: vectorized), keep cols. */
-            const float *o = out + (ptrdiff_t)y * FAST_STRIP;
-            uint8_t row[FAST_STRIP];
-            for (int i = 0; i < FAST_STRIP; i++) {
-                float v = o[i] + 0.5f; /* float error may overshoot [0, 255] a little */
-                row[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
-            memcpy(img_row(j->dst, y) + x0, row, cols);
+    struct fast_cascade c;
+    int rc = cascade_init(&c, &j->box);
+    for (int blk = j->begin; blk < j->end && rc == 0; blk++) {
+        const size_t x0 = (size_t)blk * FAST_LANES;
+        const size_t cols = n - x0 < FAST_LANES ? n - x0 : FAST_LANES;
+        float x[FAST_LANES] = {0};
+        for (int row = 0; row < h + delay; row++) {
+            /* Below the last row, the last row again: it is overwritten only
+             * in the very last step, after it was read. */
+            const uint8_t *in = img_row(j->dst, row < h ? row : h - 1) + x0;
+            if (cols == FAST_LANES) /* fixed bounds: SIMD */
+                for (int s = 0; s < FAST_LANES; s++)
+                    x[s] = in[s];
+            else
+                for (size_t s = 0; s < cols; s++)
+                    x[s] = in[s];
+            if (row == 0)
+                cascade_start(&c, x);
+            cascade_push(&c, x);
+            if (row < delay)
+                continue;
+            uint8_t *out = img_row(j->dst, row - delay) + x0;
+            if (cols == FAST_LANES)
+                for (int s = 0; s < FAST_LANES; s++)
+                    out[s] = to_byte(x[s]);
+            else
+                for (size_t s = 0; s < cols; s++)
+                    out[s] = to_byte(x[s]);
         }
     }
-    strip_free(scratch, m);
-    return 0;
+    cascade_free(&c);
+    return rc;
+}
+
+/* Images are RGB or RGBA (img.h): each gets its own copy of
+ * horizontal_body(), in which the channel count is a constant, so that moving
+ * a pixel is a move of 3 or 4 bytes, not a call to memcpy(). */
+__attribute__((always_inline)) static inline int horizontal_for_channels(struct fast_job *j)
+{
+    return j->src->channels == 3 ? horizontal_body(j, 3) : horizontal_body(j, 4);
+}
+
+/* The same functions compiled twice: for any x86-64 (SSE2: 4 lanes at a
+ * time), and for processors with AVX2 (8), chosen when run. */
+__attribute__((target("avx2"))) static int horizontal_avx2(struct fast_job *j)
+{
+    return horizontal_for_channels(j);
+}
+
+__attribute__((target("avx2"))) static int vertical_avx2(struct fast_job *j)
+{
+    return vertical_body(j);
+}
+
+static int horizontal(struct fast_job *j)
+{
+    return __builtin_cpu_supports("avx2") ? horizontal_avx2(j) : horizontal_for_channels(j);
+}
+
+static int vertical(struct fast_job *j)
+{
+    return __builtin_cpu_supports("avx2") ? vertical_avx2(j) : vertical_body(j);
 }
 
 static void *fast_worker(void *arg)
@@ -338,15 +380,12 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
         parts[0] = parts[1] = src->height;
     } else {
         box_for_sigma(&job.box, sigma);
-        job.pad = job.box.passes * (job.box.r + 1);
-        job.nstrips = (int)(((size_t)src->width * src->channels + FAST_STRIP - 1) / FAST_STRIP);
-        job.cols = big_alloc(sizeof(float) * FAST_STRIP * (size_t)job.nstrips *
-                             (size_t)(src->height + 2 * job.pad));
+        size_t n = (size_t)src->width * src->channels;
         parts[0] =
             (src->height + rows_per_block(src->channels) - 1) / rows_per_block(src->channels);
-        parts[1] = job.nstrips;
+        parts[1] = (int)((n + FAST_LANES - 1) / FAST_LANES);
     }
-    int rc = job.tmp == NULL && job.cols == NULL ? -1 : 0;
+    int rc = job.exact != NULL && job.tmp == NULL ? -1 : 0;
     if (threads < 1)
         threads = 1;
     /* Every horizontal result must be written before any vertical pass reads
@@ -357,7 +396,6 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
         rc = run_phase(&job, 1, parts[1], threads);
     blur_kernel_free(&kernel);
     free(job.tmp);
-    free(job.cols);
     if (rc != 0)
         return err_set(err, "fast blur: out of memory for a %dx%d image", src->width, src->height);
     return 0;
