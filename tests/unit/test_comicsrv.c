@@ -14,75 +14,22 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "comicsrv_client.h"
 #include "comicsrv.h"
 #include "feed.h"
 #include "img.h"
-
-struct reply {
-    CURLcode rc;
-    long status;
-    long redirects;
-    char type[128];
-    char *body;
-    size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t n, void *user)
-{
-    struct reply *r = user;
-    char *body = realloc(r->body, r->len + size * n + 1);
-    cr_assert_not_null(body);
-    memcpy(body + r->len, data, size * n);
-    r->body = body;
-    r->len += size * n;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
-/* GETs url, following up to 10 redirects. */
-static struct reply get(const char *url)
-{
-    struct reply r = {0};
-    CURL *c = curl_easy_init();
-    cr_assert_not_null(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    r.rc = curl_easy_perform(c);
-    char *type = NULL;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &r.redirects);
-    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
-    snprintf(r.type, sizeof r.type, "%s", type ? type : "");
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static struct comicsrv *start(struct comicsrv_opts o)
-{
-    struct comicsrv *srv;
-    struct err err = {{0}};
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    cr_assert_eq(comicsrv_start(&srv, &o, &err), 0, "%s", err.msg);
-    cr_assert_gt(comicsrv_port(srv), 0);
-    return srv;
-}
 
 /* GETs path (with any query) on srv. */
 static struct reply get_path(struct comicsrv *srv, const char *path)
 {
     char url[COMICSRV_URL_MAX];
     cr_assert_eq(comicsrv_url(srv, path, url, sizeof url), 0);
-    return get(url);
+    return comicsrv_client_get(url);
 }
 
 Test(comicsrv, feeds_list_names_every_feed)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 7});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 7});
     cr_expect_eq(comicsrv_count(srv), 7);
     struct reply r = get_path(srv, "/feeds.txt");
     cr_assert_eq(r.rc, CURLE_OK);
@@ -104,11 +51,11 @@ Test(comicsrv, feeds_list_names_every_feed)
 /* Feed -> newest entry -> its page and its image, for an RSS and an Atom comic. */
 Test(comicsrv, feeds_pages_and_images_work_together)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 4});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 4});
     for (unsigned i = 0; i < 2; i++) {
         char url[COMICSRV_URL_MAX];
         comicsrv_feed_url(srv, i, url, sizeof url);
-        struct reply r = get(url);
+        struct reply r = comicsrv_client_get(url);
         cr_assert_eq(r.status, 200);
         struct feed_entry e;
         struct err err = {{0}};
@@ -118,12 +65,12 @@ Test(comicsrv, feeds_pages_and_images_work_together)
         cr_expect_str_eq(e.title, "Episode 3"); /* the newest, in both orders */
         free(r.body);
 
-        struct reply page = get(e.link);
+        struct reply page = comicsrv_client_get(e.link);
         cr_expect_eq(page.status, 200);
         cr_expect_not_null(strstr(page.body, "<img id=\"comic\""));
         free(page.body);
 
-        struct reply png = get(e.image);
+        struct reply png = comicsrv_client_get(e.image);
         cr_expect_eq(png.status, 200);
         cr_expect_str_eq(png.type, "image/png");
         struct img im = {0};
@@ -138,7 +85,7 @@ Test(comicsrv, feeds_pages_and_images_work_together)
 
 Test(comicsrv, images_differ_between_comics)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 2});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 2});
     struct reply a = get_path(srv, "/comic/0/1.png"), b = get_path(srv, "/comic/1/1.png"),
                  a2 = get_path(srv, "/comic/0/1.png");
     cr_assert_eq(a.status, 200);
@@ -150,7 +97,7 @@ Test(comicsrv, images_differ_between_comics)
 
 Test(comicsrv, unknown_urls_are_404)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 3});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 3});
     const char *paths[] = {"/",
                            "/feed/3.xml",
                            "/feed/-1.xml",
@@ -180,7 +127,7 @@ Test(comicsrv, bad_options_are_refused)
 
 Test(comicsrv, port_in_use_is_an_error)
 {
-    struct comicsrv *a = start((struct comicsrv_opts){.count = 1}), *b;
+    struct comicsrv *a = comicsrv_client_start((struct comicsrv_opts){.count = 1}), *b;
     struct err err = {{0}};
     struct comicsrv_opts o = {.count = 1, .port = comicsrv_port(a)};
     cr_expect_eq(comicsrv_start(&b, &o, &err), -1);
@@ -193,9 +140,9 @@ Test(comicsrv, port_in_use_is_an_error)
 Test(comicsrv, delays_follow_the_seed)
 {
     struct comicsrv_opts o = {.count = 50, .latency_ms = 200, .jitter_ms = 30, .seed = 7};
-    struct comicsrv *a = start(o), *b = start(o);
+    struct comicsrv *a = comicsrv_client_start(o), *b = comicsrv_client_start(o);
     o.seed = 8;
-    struct comicsrv *c = start(o);
+    struct comicsrv *c = comicsrv_client_start(o);
     int same_as_b = 1, same_as_c = 1;
     unsigned lo = ~0u, hi = 0;
     for (unsigned i = 0; i < 50; i++) {
@@ -214,7 +161,7 @@ Test(comicsrv, delays_follow_the_seed)
 
 Test(comicsrv, latency_query_delays_the_answer)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     uint64_t t0 = clock_now_ns();
     struct reply r = get_path(srv, "/feed/0.xml?latency=300");
     uint64_t ms = (clock_now_ns() - t0) / 1000000;
@@ -227,7 +174,8 @@ Test(comicsrv, latency_query_delays_the_answer)
 Test(comicsrv, stop_answers_waiting_requests)
 {
     /* A request delayed for ten minutes must not keep the server from stopping. */
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1, .latency_ms = 200000});
+    struct comicsrv *srv =
+        comicsrv_client_start((struct comicsrv_opts){.count = 1, .latency_ms = 200000});
     cr_expect_eq(comicsrv_feed_delay_ms(srv, 0) >= 20000, 1);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -246,13 +194,13 @@ Test(comicsrv, stop_answers_waiting_requests)
 
 Test(comicsrv, only_get_and_head)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     char url[COMICSRV_URL_MAX];
     comicsrv_feed_url(srv, 0, url, sizeof url);
     CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=1");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, comicsrv_client_collect);
     struct reply r = {0};
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     cr_expect_eq(curl_easy_perform(c), CURLE_OK);
@@ -283,7 +231,7 @@ Test(comicsrv, stop_closes_every_descriptor)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int before = open_descriptors();
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get_path(srv, "/feed/0.xml");
     cr_expect_eq(r.status, 200);
     free(r.body);

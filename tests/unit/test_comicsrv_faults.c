@@ -8,61 +8,16 @@
 #include <string.h>
 
 #include "clock.h"
+#include "comicsrv_client.h"
 #include "comicsrv.h"
 #include "feed.h"
 
-struct reply {
-    CURLcode rc;
-    long status;
-    long redirects;
-    char type[128];
-    char *body;
-    size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t n, void *user)
-{
-    struct reply *r = user;
-    char *body = realloc(r->body, r->len + size * n + 1);
-    cr_assert_not_null(body);
-    memcpy(body + r->len, data, size * n);
-    r->body = body;
-    r->len += size * n;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
+/* GETs path (with any query) on srv. */
 static struct reply get(struct comicsrv *srv, const char *path)
 {
     char url[COMICSRV_URL_MAX];
     cr_assert_eq(comicsrv_url(srv, path, url, sizeof url), 0);
-    struct reply r = {0};
-    CURL *c = curl_easy_init();
-    cr_assert_not_null(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    r.rc = curl_easy_perform(c);
-    char *type = NULL;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &r.redirects);
-    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
-    snprintf(r.type, sizeof r.type, "%s", type ? type : "");
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static struct comicsrv *start(struct comicsrv_opts o)
-{
-    struct comicsrv *srv;
-    struct err err = {{0}};
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    cr_assert_eq(comicsrv_start(&srv, &o, &err), 0, "%s", err.msg);
-    return srv;
+    return comicsrv_client_get(url);
 }
 
 /* Parses a reply as comic 0's feed. */
@@ -100,7 +55,7 @@ Test(comicsrv_faults, spec_grammar)
 
 Test(comicsrv_faults, statuses)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get(srv, "/feed/0.xml?fault=404");
     cr_expect_eq(r.status, 404);
     free(r.body);
@@ -112,7 +67,7 @@ Test(comicsrv_faults, statuses)
 
 Test(comicsrv_faults, unavailable_then_success)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 2});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 2});
     long want[] = {503, 503, 200, 200};
     for (int k = 0; k < 4; k++) {
         struct reply r = get(srv, "/feed/0.xml?fault=503");
@@ -131,7 +86,7 @@ Test(comicsrv_faults, unavailable_then_success)
 
 Test(comicsrv_faults, reset_and_truncate_break_the_transfer)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get(srv, "/feed/0.xml?fault=reset");
     cr_expect(r.rc == CURLE_GOT_NOTHING || r.rc == CURLE_RECV_ERROR, "reset: %s",
               curl_easy_strerror(r.rc));
@@ -147,7 +102,7 @@ Test(comicsrv_faults, reset_and_truncate_break_the_transfer)
 
 Test(comicsrv_faults, redirect_chain_then_content)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get(srv, "/feed/0.xml?fault=redirect:n=4");
     cr_expect_eq(r.rc, CURLE_OK);
     cr_expect_eq(r.status, 200);
@@ -163,7 +118,7 @@ Test(comicsrv_faults, redirect_chain_then_content)
 
 Test(comicsrv_faults, bad_xml_is_caught_by_the_parser)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct err err = {{0}};
     struct reply r = get(srv, "/feed/0.xml?fault=malformed");
     cr_expect_eq(r.status, 200);
@@ -189,7 +144,7 @@ Test(comicsrv_faults, bad_xml_is_caught_by_the_parser)
 Test(comicsrv_faults, huge_feed_is_well_formed_under_the_size_limit)
 {
     /* The huge body is a real feed: only its size is the fault. */
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get(srv, "/feed/0.xml?fault=huge:n=1");
     struct err err = {{0}};
     cr_expect_eq(parse(srv, &r, &err), 0, "%s", err.msg);
@@ -199,7 +154,7 @@ Test(comicsrv_faults, huge_feed_is_well_formed_under_the_size_limit)
 
 Test(comicsrv_faults, wrong_content_type)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get(srv, "/feed/0.xml?fault=type");
     cr_expect_str_eq(r.type, "image/png");
     free(r.body);
@@ -211,7 +166,7 @@ Test(comicsrv_faults, wrong_content_type)
 
 Test(comicsrv_faults, slow_body_is_drip_fed_and_complete)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply whole = get(srv, "/feed/0.xml");
     uint64_t t0 = clock_now_ns();
     struct reply r = get(srv, "/feed/0.xml?fault=slow:n=10");
@@ -234,7 +189,7 @@ Test(comicsrv_faults, option_faults_hit_every_nth_feed_only)
     cr_assert_eq(comicsrv_fault_parse("404:every=3", &o.faults[0], &err), 0);
     cr_assert_eq(comicsrv_fault_parse("500", &o.faults[1], &err), 0); /* the rest */
     o.nfaults = 1;
-    struct comicsrv *srv = start(o);
+    struct comicsrv *srv = comicsrv_client_start(o);
     for (unsigned i = 0; i < 7; i++) {
         char path[64];
         snprintf(path, sizeof path, "/feed/%u.xml", i);
@@ -252,7 +207,7 @@ Test(comicsrv_faults, option_faults_hit_every_nth_feed_only)
     comicsrv_stop(srv);
 
     o.nfaults = 2; /* the first match wins; the second catches the rest */
-    srv = start(o);
+    srv = comicsrv_client_start(o);
     for (unsigned i = 0; i < 4; i++) {
         char path[64];
         snprintf(path, sizeof path, "/feed/%u.xml", i);
@@ -265,7 +220,7 @@ Test(comicsrv_faults, option_faults_hit_every_nth_feed_only)
 
 Test(comicsrv_faults, bad_fault_query_is_loud)
 {
-    struct comicsrv *srv = start((struct comicsrv_opts){.count = 1});
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
     struct reply r = get(srv, "/feed/0.xml?fault=teapot");
     cr_expect_eq(r.status, 400);
     cr_expect_not_null(strstr(r.body, "unknown ?fault="), "%s", r.body);
