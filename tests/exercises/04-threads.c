@@ -12,32 +12,14 @@
 
 Test(correct, every_image_blurred, .timeout = SUPPORT_TIMEOUT)
 {
-    struct support_files f;
-    struct support_run run;
     struct err err = {0};
-    int tolerance;
-    cr_assert(support_tolerance("04", &tolerance, &err) == 0, "%s", err.msg);
-    cr_assert(support_files_make(&f, SUPPORT_GOOD, 0, &err) == 0, "%s", err.msg);
-    cr_assert(support_run_style(&run, threads_run, "threads", &f, SUPPORT_SIGMA, 2, &err) == 0,
-              "%s", err.msg);
-    int rc = support_check_outputs(&run, &f, tolerance, 0, &err);
-    support_run_free(&run);
-    support_files_free(&f);
-    cr_expect(rc == 0, "%s", err.msg);
+    cr_expect(support_test_correct(threads_run, "threads", "04", 2, &err) == 0, "%s", err.msg);
 }
 
 Test(errors, bad_files_fail_alone, .timeout = SUPPORT_TIMEOUT)
 {
-    struct support_files f;
-    struct support_run run;
     struct err err = {0};
-    cr_assert(support_files_make(&f, SUPPORT_GOOD, 1, &err) == 0, "%s", err.msg);
-    cr_assert(support_run_style(&run, threads_run, "threads", &f, SUPPORT_SIGMA, 2, &err) == 0,
-              "%s", err.msg);
-    int rc = support_check_errors(&run, &f, &err);
-    support_run_free(&run);
-    support_files_free(&f);
-    cr_expect(rc == 0, "%s", err.msg);
+    cr_expect(support_test_errors(threads_run, "threads", 2, &err) == 0, "%s", err.msg);
 }
 
 Test(concurrent, two_blurs_at_once, .timeout = SUPPORT_TIMEOUT)

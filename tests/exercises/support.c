@@ -530,3 +530,39 @@ int support_tolerance(const char *num, int *tolerance, struct err *err)
         return err_set(err, "%s: no exercise %s", EXERCISES_PATH, num);
     return 0;
 }
+
+int support_test_correct(int (*style)(const struct blur_batch *), const char *name, const char *num,
+                         int threads, struct err *err)
+{
+    struct support_files f;
+    struct support_run run;
+    int tolerance = 0;
+    if (support_tolerance(num, &tolerance, err) != 0 ||
+        support_files_make(&f, SUPPORT_GOOD, 0, err) != 0)
+        return -1;
+    if (support_run_style(&run, style, name, &f, SUPPORT_SIGMA, threads, err) != 0) {
+        support_files_free(&f);
+        return -1;
+    }
+    int rc = support_check_outputs(&run, &f, tolerance, 0, err);
+    support_run_free(&run);
+    support_files_free(&f);
+    return rc;
+}
+
+int support_test_errors(int (*style)(const struct blur_batch *), const char *name, int threads,
+                        struct err *err)
+{
+    struct support_files f;
+    struct support_run run;
+    if (support_files_make(&f, SUPPORT_GOOD, 1, err) != 0)
+        return -1;
+    if (support_run_style(&run, style, name, &f, SUPPORT_SIGMA, threads, err) != 0) {
+        support_files_free(&f);
+        return -1;
+    }
+    int rc = support_check_errors(&run, &f, err);
+    support_run_free(&run);
+    support_files_free(&f);
+    return rc;
+}

@@ -146,6 +146,17 @@ int support_concurrent(int (*style)(const struct blur_batch *), const char *name
 int support_check_workers(const struct support_run *run, const struct support_files *f,
                           const char *phase, size_t max_workers, struct err *err);
 
+/* --- Whole tests shared by the batch styles ------------------------------ */
+
+/* The "correct" test of a batch style: SUPPORT_GOOD images, blurred by style
+ * with `threads` workers, each within exercise `num`'s tolerance. */
+int support_test_correct(int (*style)(const struct blur_batch *), const char *name, const char *num,
+                         int threads, struct err *err);
+
+/* The "errors" test: good images and bad ones mixed; support_check_errors(). */
+int support_test_errors(int (*style)(const struct blur_batch *), const char *name, int threads,
+                        struct err *err);
+
 /* --- The exercise table ---------------------------------------------------- */
 
 /* Reads the tolerance column of exercise `num` ("01") from
