@@ -4,11 +4,13 @@
  * every column of the result gives the same image as the 2-D kernel, at
  * 2(2r+1) instead of (2r+1)^2 multiplications per sample.
  *
- * The reference is deliberately plain and exact:
+ * The reference is exact, down to the order of its additions:
  *  - kernel radius r = ceil(3 sigma), weights exp(-x^2 / 2 sigma^2) normalised
  *    to sum to 1;
- *  - samples accumulate in float, and the horizontal pass keeps its result in
- *    float, so rounding happens once, at the end of the vertical pass;
+ *  - samples accumulate in float, from the centre out, mirror taps added
+ *    first: w[0] s[0] + w[1] (s[-1] + s[1]) + ... + w[r] (s[-r] + s[r]);
+ *  - the horizontal pass keeps its result in float, so rounding happens
+ *    once, at the end of the vertical pass (+ 0.5, truncated);
  *  - borders clamp to the edge (the pixel at x = -3 is the pixel at x = 0),
  *    OpenCV's BORDER_REPLICATE;
  *  - sigma from BLUR_SIGMA_MIN to BLUR_SIGMA_MAX; anything else is refused.

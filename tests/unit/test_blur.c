@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blur.h"
@@ -129,6 +130,80 @@ Test(blur, row_bands_match_the_whole_image)
     img_free(&a);
     img_free(&whole);
     img_free(&bands);
+}
+
+/* The definition of blur.h, written as plainly as possible: both passes
+ * over the whole image, one sample at a time, the taps summed from the
+ * centre outwards as blur.c sums them. */
+static void textbook_gauss(const struct img *src, struct img *dst, const struct blur_kernel *k)
+{
+    const int w = src->width, h = src->height, c = src->channels, r = k->radius;
+    const float *wt = k->weights + r;
+    float *tmp = malloc(sizeof *tmp * (size_t)w * h * c);
+    cr_assert_not_null(tmp);
+#define AT(x, y, ch) ((size_t)((y)*w + (x)) * c + (ch))
+#define CLAMP(v, n) ((v) < 0 ? 0 : (v) >= (n) ? (n)-1 : (v))
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int ch = 0; ch < c; ch++) {
+                const uint8_t *row = img_row(src, y);
+                float acc = wt[0] * row[(size_t)x * c + ch];
+                for (int t = 1; t <= r; t++)
+                    acc += wt[t] * ((float)row[(size_t)CLAMP(x - t, w) * c + ch] +
+                                    (float)row[(size_t)CLAMP(x + t, w) * c + ch]);
+                tmp[AT(x, y, ch)] = acc;
+            }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int ch = 0; ch < c; ch++) {
+                float acc = wt[0] * tmp[AT(x, y, ch)];
+                for (int t = 1; t <= r; t++)
+                    acc +=
+                        wt[t] * (tmp[AT(x, CLAMP(y - t, h), ch)] + tmp[AT(x, CLAMP(y + t, h), ch)]);
+                img_row(dst, y)[(size_t)x * c + ch] = (uint8_t)(acc + 0.5f);
+            }
+#undef AT
+#undef CLAMP
+    free(tmp);
+}
+
+/* blur_gauss() cuts the image into strips of columns and keeps a ring of
+ * rows per strip, with vector code for most samples and scalar code for the
+ * rest. None of that may change a single bit: shapes that give several
+ * strips and a narrow last one, images narrower than a vector or shorter
+ * than the kernel, RGB and RGBA. */
+Test(blur, strips_and_ring_give_exactly_the_textbook_passes)
+{
+    const struct {
+        int w, h, c;
+        float sigma;
+    } cases[] = {
+        {700, 150, 3, 20.0f}, /* three strips, the last one narrow */
+        {333, 41, 4, 12.0f},  /* RGBA: two strips */
+        {5, 3, 3, 10.0f},     /* far smaller than the kernel */
+        {1, 1, 4, 0.5f},      {97, 64, 3, 2.5f},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct img a, got, want;
+        struct err err;
+        struct blur_kernel k;
+        cr_assert_eq(img_alloc(&a, cases[i].w, cases[i].h, cases[i].c, &err), 0);
+        for (size_t p = 0; p < a.stride * a.height; p++)
+            a.pixels[p] = (uint8_t)(p * 2654435761u >> 24);
+        cr_assert_eq(img_alloc_like(&got, &a, &err), 0);
+        cr_assert_eq(img_alloc_like(&want, &a, &err), 0);
+        cr_assert_eq(blur_kernel_init(&k, cases[i].sigma, &err), 0);
+        cr_assert_eq(blur_gauss(&a, &got, cases[i].sigma, &err), 0, "%s", err.msg);
+        textbook_gauss(&a, &want, &k);
+        struct img_diff d;
+        cr_assert_eq(img_compare(&got, &want, &d, &err), 0);
+        cr_expect_eq(d.max_abs, 0, "%dx%dx%d, sigma %g: differs by %d at (%d,%d)", cases[i].w,
+                     cases[i].h, cases[i].c, (double)cases[i].sigma, d.max_abs, d.x, d.y);
+        blur_kernel_free(&k);
+        img_free(&a);
+        img_free(&got);
+        img_free(&want);
+    }
 }
 
 Test(blur, destination_of_another_shape_is_refused)
