@@ -191,6 +191,19 @@ static void line_taps(const float **tap, const float *line, int r, int c)
         tap[t] = line + (ptrdiff_t)(r + t) * c;
 }
 
+/* The vertical pass reads 2r + 1 rows of the horizontal result for each
+ * output row. Columns are cut so that those rows take about this many bytes
+ * and stay in the core's own (L2) cache while the pass walks down. */
+#define RING_BYTES (512 * 1024)
+
+/* Samples per column block (or strip): a multiple of CHUNK, so that conv()
+ * needs its one-at-a-time tail only at the right edge of the image. */
+static size_t column_block(int r)
+{
+    size_t n = RING_BYTES / (sizeof(float) * (size_t)(2 * r + 1)) / CHUNK * CHUNK;
+    return n > CHUNK ? n : CHUNK;
+}
+
 /* --- The row passes of exercise 06 ---------------------------------------- */
 
 int blur_rows_h(const struct img *src, float *tmp, const struct blur_kernel *k, int y0, int y1,
@@ -215,30 +228,32 @@ int blur_rows_h(const struct img *src, float *tmp, const struct blur_kernel *k, 
     return rc;
 }
 
-/* Columns of tmp go a block at a time, walking down: the 2r + 1 rows of the
- * block that one output row needs are still in cache for the next one. */
-#define COLUMN_BLOCK 1024
-
 int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, int y0, int y1,
                 struct err *err)
 {
     const int h = dst->height, r = k->radius;
     const size_t n = (size_t)dst->width * dst->channels;
+    /* Columns of tmp go a block at a time, walking down: the 2r + 1 rows of
+     * the block that one output row needs are still in cache for the next
+     * one. Blocks as wide as fit in RING_BYTES, like the strips below. */
+    const size_t block = column_block(r);
     const float **taps = malloc(sizeof *taps * (size_t)(2 * r + 1));
-    if (taps == NULL)
-        return err_set(err, "blur: out of memory for a kernel of radius %d", r);
-    for (size_t i0 = 0; i0 < n; i0 += COLUMN_BLOCK) {
-        size_t len = n - i0 < COLUMN_BLOCK ? n - i0 : COLUMN_BLOCK;
+    float *sum = malloc(sizeof *sum * block);
+    int rc = taps == NULL || sum == NULL
+                 ? err_set(err, "blur: out of memory for a kernel of radius %d", r)
+                 : 0;
+    for (size_t i0 = 0; i0 < n && rc == 0; i0 += block) {
+        size_t len = n - i0 < block ? n - i0 : block;
         for (int y = y0; y < y1; y++) {
             for (int t = -r; t <= r; t++) /* clamp to edge: row by row */
                 taps[t + r] = tmp + (size_t)clampi(y + t, 0, h - 1) * n + i0;
-            float sum[COLUMN_BLOCK];
             conv(taps + r, k->weights + r, r, sum, len);
             write_bytes(sum, img_row(dst, y) + i0, len);
         }
     }
+    free(sum);
     free(taps);
-    return 0;
+    return rc;
 }
 
 float *blur_tmp_alloc(const struct img *src, struct err *err)
@@ -250,10 +265,6 @@ float *blur_tmp_alloc(const struct img *src, struct err *err)
 }
 
 /* --- The whole image, strip by strip -------------------------------------- */
-
-/* The ring of one strip holds 2r + 1 rows of its horizontal result: about
- * this many bytes, so that it stays in the core's own (L2) cache. */
-#define RING_BYTES (512 * 1024)
 
 /* Scratch memory for blur_gauss(), allocated once per image. */
 struct blur_strips {
@@ -280,9 +291,9 @@ static int strips_alloc(struct blur_strips *s, const struct img *src, int r, str
     const int c = src->channels;
     memset(s, 0, sizeof *s);
     s->ring_rows = 2 * r + 1;
-    /* A multiple of CHUNK pixels: then a strip is a multiple of CHUNK samples,
-     * and conv() never needs its one-at-a-time tail, except at the last one. */
-    s->width = RING_BYTES / (int)(sizeof(float) * (size_t)s->ring_rows * c) / CHUNK * CHUNK;
+    /* Whole pixels, a multiple of CHUNK of them: then a strip is a multiple
+     * of CHUNK samples too. */
+    s->width = (int)(column_block(r) / (size_t)c / CHUNK * CHUNK);
     s->width = s->width < CHUNK ? CHUNK : s->width > src->width ? src->width : s->width;
     const size_t n = (size_t)s->width * c;
     s->line = malloc(sizeof(float) * (n + (size_t)2 * r * c));

@@ -32,7 +32,8 @@ struct rows_job {
     size_t item;
     int ready; /* decoded and buffers allocated: the bands may work */
     struct img in, out;
-    float *tmp;
+    float *tmp;         /* the horizontal result, kept from one image to the next */
+    size_t tmp_samples; /* how many floats tmp holds */
     int *failed;        /* failed[t]: thread t's pass failed ... */
     struct err *errors; /* ... and errors[t] says why */
 };
@@ -49,6 +50,23 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* Makes tmp big enough for the current image. It is kept from one image to
+ * the next and only grows: fresh memory costs a page fault for every 4 KB,
+ * which for a large photo takes longer than its whole horizontal pass. */
+static int tmp_reserve(struct rows_job *job, struct err *err)
+{
+    size_t need = (size_t)job->in.width * job->in.height * job->in.channels;
+    if (need <= job->tmp_samples)
+        return 0;
+    free(job->tmp);
+    job->tmp_samples = 0;
+    job->tmp = blur_tmp_alloc(&job->in, err);
+    if (job->tmp == NULL)
+        return -1;
+    job->tmp_samples = need;
+    return 0;
+}
+
 /* Thread 0, before the bands start: decode image i and get its buffers. */
 static void prepare(struct rows_job *job, size_t i)
 {
@@ -60,8 +78,7 @@ static void prepare(struct rows_job *job, size_t i)
         return; /* batch_decode recorded why */
     if (!job->kernel_ok) {
         err = job->kernel_err;
-    } else if (img_alloc_like(&job->out, &job->in, &err) == 0 &&
-               (job->tmp = blur_tmp_alloc(&job->in, &err)) != NULL) {
+    } else if (img_alloc_like(&job->out, &job->in, &err) == 0 && tmp_reserve(job, &err) == 0) {
         job->ready = 1;
         memset(job->failed, 0, sizeof *job->failed * (size_t)job->nthreads);
         return;
@@ -70,7 +87,7 @@ static void prepare(struct rows_job *job, size_t i)
     batch_fail(b, i, err.msg);
 }
 
-/* Thread 0, after the bands are done: write the image, free its buffers. */
+/* Thread 0, after the bands are done: write the image, free its pixels. */
 static void finish(struct rows_job *job)
 {
     if (job->ready) {
@@ -86,8 +103,6 @@ static void finish(struct rows_job *job)
     }
     img_free(&job->in);
     img_free(&job->out);
-    free(job->tmp);
-    job->tmp = NULL;
 }
 
 /* One pass over band t's rows [t*h/n, (t+1)*h/n), timed as a "blur" span.
@@ -185,6 +200,7 @@ int rows_run(const struct blur_batch *b)
         pthread_barrier_destroy(&job.barrier);
     pthread_mutex_destroy(&job.gate);
     blur_kernel_free(&job.kernel);
+    free(job.tmp);
     free(threads);
     free(job.failed);
     free(job.errors);
