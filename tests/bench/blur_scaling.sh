@@ -13,9 +13,10 @@
 #   --strict     exit 1 if a target is missed (default: report only, exit 0)
 #   --keep       keep the images and the CSV (their folder is printed)
 #   --repeat N   runs per style (default 3)
-#   --sigma S    blur strength (default 5, the workshop's). The rows style
-#                shares out only the blur of each image, so its speedup
-#                grows with sigma, as the blur's share of the work does.
+#   --sigma S    blur strength (default 5, the workshop's). A larger sigma
+#                makes the blur a larger share of the work; rows, whose
+#                row passes cost a little more than the whole-image blur,
+#                then trails pool a little more.
 #
 # The retreat binary is build/retreat, or $RETREAT. Needs ffmpeg to upscale.
 # The figures are only as good as the machine is quiet: on a shared box, run
