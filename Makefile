@@ -357,9 +357,11 @@ test-asan: check-deps $(ASAN_UNIT) $(ASAN_RETREAT)
 # as well in case a report did not end the process.
 TSAN_DRIVER := $(BUILD)/tsan/tsan_driver
 TSAN_SRC    := $(wildcard tests/tsan/*.c)
+# --wrap: tests/tsan/fail_passes.c makes chosen row passes fail (the faults part).
 $(TSAN_DRIVER): $(TSAN_SRC) $(BUILD)/tsan/libretreat.a $(BUILD)/tsan/libsolutions.a
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TSAN_SRC) \
+	    -Wl,--wrap=blur_rows_h,--wrap=blur_rows_v \
 	    -Wl,--start-group $(BUILD)/tsan/libsolutions.a $(BUILD)/tsan/libretreat.a \
 	    -Wl,--end-group $(LDLIBS) -o $@
 
