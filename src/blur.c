@@ -326,8 +326,8 @@ static void blur_strip(const struct img *src, struct img *dst, const struct blur
             conv(s->tap + r, w, r, s->ring + (size_t)(next % s->ring_rows) * slot, n);
         }
         /* Row y + t is in slot (y + t) % ring_rows; rows beyond the edges are
-         * the edge rows. The slots are counted, not divided out: this runs
-         * 2r + 1 times per row of every strip. */
+         * the edge rows. One division per row finds the first slot; the
+         * other 2r are counted on from it, not divided out again. */
         int at = ((y - r) % s->ring_rows + s->ring_rows) % s->ring_rows;
         for (int t = -r; t <= r; t++, at = at + 1 == s->ring_rows ? 0 : at + 1) {
             const int in = y + t < 0 ? 0 : y + t >= h ? last : at;
