@@ -10,8 +10,9 @@
 #
 # Layout of build/ (all outputs; `make clean` removes it):
 #   build/obj/...        objects, mirroring the source tree
-#   build/libretreat.a   src/ without the command-line front end
-#   build/libsolutions.a the reference solutions (the styles)
+#   build/libretreat-core.a   src/core/: the library
+#   build/libretreat-tools.a  src/tools/: grader, comic server, stream
+#   build/libsolutions.a      the reference solutions (the styles)
 #   build/retreat        the command
 #   build/tests/unit     the unit tests (Criterion)
 #   build/grade/...      per-exercise test binaries (see "Grading" below)
@@ -25,19 +26,40 @@ WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 OPT      ?= -O3
 BASEFLAGS = -std=c11 -D_GNU_SOURCE -g $(OPT) -pthread -MMD -MP
 CFLAGS   ?=
-CPPFLAGS := -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 TESTLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-# --- Sources ----------------------------------------------------------------
-# The command's front end is src/retreat.c and src/cmd_*.c; everything else in
-# src/ is the library. Solutions are found by their folders.
-CMD_SRC  := src/retreat.c $(wildcard src/cmd_*.c)
-LIB_SRC  := $(filter-out $(CMD_SRC),$(wildcard src/*.c))
-SOL_SRC  := $(wildcard solutions/*/*.c)
-UNIT_SRC := $(wildcard tests/unit/*.c)
+# --- Sources: four layers ---------------------------------------------------
+# Each layer may use only itself and the layers it names (docs/ARCHITECTURE.md):
+#   src/core/    the library: images, blur, run log, batch, fetch  -> libretreat-core.a
+#   solutions/   the styles of the ladder (uses core)              -> libsolutions.a
+#   src/tools/   grade, comics server, stream, ... (uses core)     -> libretreat-tools.a
+#   src/cli/     the `retreat` command and the style tables (all)  -> libretreat-cli.a + build/retreat
+# Each layer is compiled with the include paths of the layers it may use and
+# no others, so an arrow back up does not even compile; `make check-layers`
+# also reads the #include lines. The links need no --start-group: nothing
+# points back up, so one pass, top layer first, resolves every symbol.
+CORE_SRC  := $(wildcard src/core/*.c)
+TOOLS_SRC := $(wildcard src/tools/*.c)
+CLI_SRC   := $(wildcard src/cli/*.c)
+# The command's main(); the rest of src/cli/ (the commands and the style
+# tables) is also an archive, which the tests link.
+MAIN_SRC  := src/cli/retreat.c
+SOL_SRC   := $(wildcard solutions/*/*.c)
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+LIB_SRC   := $(CORE_SRC) $(TOOLS_SRC)
 
-LIB      := $(BUILD)/libretreat.a
+CORE_INC  := -Isrc/core
+SOL_INC   := $(CORE_INC) -Isolutions
+TOOLS_INC := $(CORE_INC) -Isrc/tools
+ALL_INC   := $(CORE_INC) -Isolutions -Isrc/tools -Isrc/cli
+# $(call layer_inc,path): the include paths a source file is compiled with.
+layer_inc = $(if $(filter src/core/%,$(1)),$(CORE_INC),$(if $(filter solutions/% exercises/%,$(1)),$(SOL_INC),$(if $(filter src/tools/%,$(1)),$(TOOLS_INC),$(ALL_INC))))
+
+CORELIB  := $(BUILD)/libretreat-core.a
+TOOLSLIB := $(BUILD)/libretreat-tools.a
+CLILIB   := $(BUILD)/libretreat-cli.a
 SOLLIB   := $(BUILD)/libsolutions.a
 RETREAT  := $(BUILD)/retreat
 UNIT     := $(BUILD)/tests/unit
@@ -47,7 +69,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 .DEFAULT_GOAL := all
 .PHONY: all deps deps-build check-deps test unit demo stream clean format bench-tools \
         grader exercise solution hint progress reset watch check-exercises check-grader \
-        fuzz fuzz-smoke test-asan test-tsan test-faults check-opencv check-browser
+        fuzz fuzz-smoke test-asan test-tsan test-faults check-opencv check-browser check-layers
 
 all: check-deps $(RETREAT)
 
@@ -57,13 +79,17 @@ Q := $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASEFLAGS) $(WARN) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASEFLAGS) $(WARN) $(call layer_inc,$<) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# GCC's unroll-and-jam turns conv_plain()'s tap loop in src/blur.c into
+# GCC's unroll-and-jam turns conv_plain()'s tap loop in src/core/blur.c into
 # scalar code, about twice as slow as the plain vectorised loop.
-$(BUILD)/obj/src/blur.o: CFLAGS += -fno-loop-unroll-and-jam
+$(BUILD)/obj/src/core/blur.o: CFLAGS += -fno-loop-unroll-and-jam
 
-$(LIB): $(call obj,$(LIB_SRC))
+$(CORELIB): $(call obj,$(CORE_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(TOOLSLIB): $(call obj,$(TOOLS_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
@@ -71,14 +97,20 @@ $(SOLLIB): $(call obj,$(SOL_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-# The library and the solutions refer to each other (the style table names the
-# solutions; the solutions call the library), hence the group.
-LINK_LIBS = -Wl,--start-group $(SOLLIB) $(LIB) -Wl,--end-group $(LDLIBS)
+$(CLILIB): $(call obj,$(filter-out $(MAIN_SRC),$(CLI_SRC)))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
 
-$(RETREAT): $(call obj,$(CMD_SRC)) $(LIB) $(SOLLIB)
-	$(CC) $(BASEFLAGS) $(call obj,$(CMD_SRC)) $(LINK_LIBS) -o $@
+# $(call tree_libs,dir): the three archives of a build tree, top layer first:
+# each archive is searched once, for what the ones before it left undefined.
+tree_libs = $(1)/libretreat-cli.a $(1)/libretreat-tools.a $(1)/libsolutions.a $(1)/libretreat-core.a
+LIBS      := $(call tree_libs,$(BUILD))
+LINK_LIBS  = $(LIBS) $(LDLIBS)
 
-$(UNIT): $(call obj,$(UNIT_SRC)) $(LIB) $(SOLLIB)
+$(RETREAT): $(call obj,$(MAIN_SRC)) $(LIBS)
+	$(CC) $(BASEFLAGS) $(call obj,$(MAIN_SRC)) $(LINK_LIBS) -o $@
+
+$(UNIT): $(call obj,$(UNIT_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(call obj,$(UNIT_SRC)) $(LINK_LIBS) $(TESTLIBS) -o $@
 
@@ -98,9 +130,9 @@ SUPPORT_SRC := $(wildcard tests/exercises/support*.c)
 
 .SECONDEXPANSION:
 $(BUILD)/grade/%/test: $$(wildcard $$*/*.c) tests/exercises/$$(notdir $$*).c \
-                       $(call obj,$(SUPPORT_SRC)) $(LIB) $(SOLLIB)
+                       $(call obj,$(SUPPORT_SRC)) $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) -Wall -Wextra $(CPPFLAGS) -Itests/exercises $(CFLAGS) \
+	$(CC) $(BASEFLAGS) -Wall -Wextra $(ALL_INC) $(CPPFLAGS) -Itests/exercises $(CFLAGS) \
 	    $(filter %.c,$^) $(call obj,$(SUPPORT_SRC)) $(LINK_LIBS) $(TESTLIBS) -o $@
 
 # The races, memory and speedup checks run a small driver (tests/grade/, see
@@ -123,8 +155,12 @@ define sanitized
 $(BUILD)/$(1)/obj/%.o: %.c
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  CC      $$< ($(1))")
-	$$(Q)$$(CC) $$(BASEFLAGS) $(2) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) -c $$< -o $$@
-$(BUILD)/$(1)/libretreat.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRC))
+	$$(Q)$$(CC) $$(BASEFLAGS) $(2) $$(WARN) $$(call layer_inc,$$<) $$(CPPFLAGS) $$(CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/libretreat-core.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(CORE_SRC))
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/$(1)/libretreat-tools.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(TOOLS_SRC))
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/$(1)/libretreat-cli.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(filter-out $(MAIN_SRC),$(CLI_SRC)))
 	rm -f $$@ && ar rcs $$@ $$^
 $(BUILD)/$(1)/libsolutions.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SOL_SRC))
 	rm -f $$@ && ar rcs $$@ $$^
@@ -133,19 +169,18 @@ $(eval $(call sanitized,tsan,$(TSAN_FLAGS)))
 $(eval $(call sanitized,asan,$(ASAN_FLAGS)))
 
 # $(call driver_link,flags,tree): the link line of a driver variant.
-driver_link = $(CC) $(BASEFLAGS) $(1) -Wall -Wextra -Wno-format-truncation $(CPPFLAGS) \
-    -Itests/grade $(CFLAGS) $(filter %.c,$^) -Wl,--start-group $(2)/libsolutions.a $(2)/libretreat.a \
-    -Wl,--end-group $(LDLIBS) -o $@
+driver_link = $(CC) $(BASEFLAGS) $(1) -Wall -Wextra -Wno-format-truncation $(ALL_INC) $(CPPFLAGS) \
+    -Itests/grade $(CFLAGS) $(filter %.c,$^) $(call tree_libs,$(2)) $(LDLIBS) -o $@
 
 $(BUILD)/grade/%/races: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h \
-                        $(BUILD)/tsan/libretreat.a $(BUILD)/tsan/libsolutions.a
+                        $(call tree_libs,$(BUILD)/tsan)
 	@mkdir -p $(@D)
 	$(call driver_link,$(TSAN_FLAGS),$(BUILD)/tsan)
 $(BUILD)/grade/%/memory: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h \
-                         $(BUILD)/asan/libretreat.a $(BUILD)/asan/libsolutions.a
+                         $(call tree_libs,$(BUILD)/asan)
 	@mkdir -p $(@D)
 	$(call driver_link,$(ASAN_FLAGS),$(BUILD)/asan)
-$(BUILD)/grade/%/speed: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h $(LIB) $(SOLLIB)
+$(BUILD)/grade/%/speed: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h $(LIBS)
 	@mkdir -p $(@D)
 	$(call driver_link,,$(BUILD))
 
@@ -225,7 +260,7 @@ check-grader: grader
 # Small programs under tests/bench/ that the benchmark scripts drive.
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB) $(SOLLIB)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $< $(LINK_LIBS) -o $@
 bench-tools: $(BENCH_BIN)
@@ -249,22 +284,22 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # stb_image is compiled from its header into the image target (tests/fuzz/stb.c)
 # instead of linking Debian's -lstb, so the fuzzer sees coverage inside the
 # decoder and ASan checks its memory accesses.
-FUZZ_SRC_fuzz_img        := src/img.c src/err.c tests/fuzz/stb.c
-FUZZ_SRC_fuzz_runlog     := src/runlog.c src/runlog_stats.c src/clock.c src/err.c
-FUZZ_SRC_fuzz_feed       := src/feed.c src/err.c
-FUZZ_SRC_fuzz_feedlist   := src/feedlist.c src/feed.c src/err.c
-FUZZ_SRC_fuzz_exercises  := src/exercises.c src/args.c src/err.c
-FUZZ_SRC_fuzz_fault      := src/comicsrv_fault.c src/err.c
-FUZZ_SRC_fuzz_criterion  := src/grade_criterion.c src/err.c
-FUZZ_SRC_fuzz_sanitizer  := src/grade_sanitizer.c src/err.c
-FUZZ_SRC_fuzz_readstate  := src/readstate.c src/err.c
+FUZZ_SRC_fuzz_img        := src/core/img.c src/core/err.c tests/fuzz/stb.c
+FUZZ_SRC_fuzz_runlog     := src/core/runlog.c src/core/runlog_stats.c src/core/clock.c src/core/err.c
+FUZZ_SRC_fuzz_feed       := src/core/feed.c src/core/err.c
+FUZZ_SRC_fuzz_feedlist   := src/core/feedlist.c src/core/feed.c src/core/err.c
+FUZZ_SRC_fuzz_exercises  := src/tools/exercises.c src/core/args.c src/core/err.c
+FUZZ_SRC_fuzz_fault      := src/tools/comicsrv_fault.c src/core/err.c
+FUZZ_SRC_fuzz_criterion  := src/tools/grade_criterion.c src/core/err.c
+FUZZ_SRC_fuzz_sanitizer  := src/tools/grade_sanitizer.c src/core/err.c
+FUZZ_SRC_fuzz_readstate  := src/tools/readstate.c src/core/err.c
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (fuzz)")
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -MMD -MP $(FUZZ_FLAGS) \
-	    $(WARN) -Wno-unknown-warning-option $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	    $(WARN) -Wno-unknown-warning-option $(ALL_INC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 # stb's own code is not ours to warn about: no -Werror for it. Two UBSan
 # checks are off for it, pointer-overflow and nonnull-attribute: for a PNG
 # whose first IDAT chunk is empty, stb 2.27 computes idata + 0 with idata
@@ -275,7 +310,7 @@ $(BUILD)/fuzz/obj/tests/fuzz/stb.o: tests/fuzz/stb.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (fuzz)")
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_FLAGS) -fno-sanitize=pointer-overflow,nonnull-attribute \
-	    $(CPPFLAGS) -w -c $< -o $@
+	    $(ALL_INC) $(CPPFLAGS) -w -c $< -o $@
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $$(call fuzz_obj,$$(FUZZ_SRC_fuzz_$$*))
 	@mkdir -p $(@D)
@@ -324,15 +359,12 @@ fuzz-smoke: fuzz
 ASAN_UNIT    := $(BUILD)/asan/tests/unit
 ASAN_RETREAT := $(BUILD)/asan/retreat
 
-$(ASAN_RETREAT): $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(CMD_SRC)) \
-                 $(BUILD)/asan/libretreat.a $(BUILD)/asan/libsolutions.a
-	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(filter %.o,$^) -Wl,--start-group \
-	    $(BUILD)/asan/libsolutions.a $(BUILD)/asan/libretreat.a -Wl,--end-group $(LDLIBS) -o $@
+$(ASAN_RETREAT): $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(MAIN_SRC)) $(call tree_libs,$(BUILD)/asan)
+	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(filter %.o,$^) $(call tree_libs,$(BUILD)/asan) $(LDLIBS) -o $@
 $(ASAN_UNIT): $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(UNIT_SRC)) \
-              $(BUILD)/asan/libretreat.a $(BUILD)/asan/libsolutions.a
+              $(call tree_libs,$(BUILD)/asan)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(filter %.o,$^) -Wl,--start-group \
-	    $(BUILD)/asan/libsolutions.a $(BUILD)/asan/libretreat.a -Wl,--end-group \
+	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(filter %.o,$^) $(call tree_libs,$(BUILD)/asan) \
 	    $(LDLIBS) $(TESTLIBS) -o $@
 
 # detect_leaks is on by default on x86-64 Linux; it is spelled out because
@@ -358,12 +390,11 @@ test-asan: check-deps $(ASAN_UNIT) $(ASAN_RETREAT)
 TSAN_DRIVER := $(BUILD)/tsan/tsan_driver
 TSAN_SRC    := $(wildcard tests/tsan/*.c)
 # --wrap: tests/tsan/fail_passes.c makes chosen row passes fail (the faults part).
-$(TSAN_DRIVER): $(TSAN_SRC) $(BUILD)/tsan/libretreat.a $(BUILD)/tsan/libsolutions.a
+$(TSAN_DRIVER): $(TSAN_SRC) $(call tree_libs,$(BUILD)/tsan)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TSAN_SRC) \
+	$(CC) $(BASEFLAGS) $(TSAN_FLAGS) $(WARN) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(TSAN_SRC) \
 	    -Wl,--wrap=blur_rows_h,--wrap=blur_rows_v \
-	    -Wl,--start-group $(BUILD)/tsan/libsolutions.a $(BUILD)/tsan/libretreat.a \
-	    -Wl,--end-group $(LDLIBS) -o $@
+	    $(call tree_libs,$(BUILD)/tsan) $(LDLIBS) -o $@
 
 test-tsan: check-deps $(TSAN_DRIVER)
 	@echo "test-tsan: the threaded parts under ThreadSanitizer (log: $(BUILD)/tsan/driver.log)"
@@ -491,8 +522,14 @@ check-opencv: check-deps $(BUILD)/bench/blurtime
 check-browser: check-deps $(RETREAT)
 	tests/browser/comic_page.sh $(RETREAT)
 
+# The layering rule (docs/ARCHITECTURE.md), read off the #include lines, and
+# the check's own test: planted wrong arrows must be caught.
+check-layers:
+	@python3 tests/layers/check_layers.py
+	@tests/layers/selftest.sh
+
 # What `make test` runs, in order; it stops at the first step that fails.
-TEST_STEPS := unit check-opencv check-browser check-exercises check-grader \
+TEST_STEPS := check-layers unit check-opencv check-browser check-exercises check-grader \
               test-asan test-tsan test-faults fuzz-smoke
 
 test: deps
@@ -505,6 +542,6 @@ clean:
 	rm -rf $(BUILD)
 
 format:
-	clang-format -i src/*.[ch] solutions/*/*.c exercises/*/*.c tests/*/*.[ch]
+	clang-format -i src/*/*.[ch] solutions/*.h solutions/*/*.c exercises/*/*.c tests/*/*.[ch]
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """opencv_check.py - cross-checks retreat's reference blur against OpenCV.
 
-blur_gauss() (src/blur.c, the oracle every blur exercise is graded against)
+blur_gauss() (src/core/blur.c, the oracle every blur exercise is graded against)
 promises a Gaussian with radius ceil(3 sigma), weights normalised to 1, and
 borders clamped to the edge. OpenCV's GaussianBlur with the same kernel size
 and BORDER_REPLICATE computes the same thing, independently written, in

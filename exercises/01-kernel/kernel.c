@@ -1,10 +1,10 @@
 /* kernel.c - exercise 01: the separable Gaussian blur, written by you.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 1`;
- * `make hint 1` gives a nudge. The function is declared in src/ladder.h.
+ * `make hint 1` gives a nudge. The function is declared in solutions/ladder.h.
  *
  * When you are done, kernel_blur() must give the same picture as
- * blur_gauss() in src/blur.h (do not call it here: write the loops).
+ * blur_gauss() in src/core/blur.h (do not call it here: write the loops).
  */
 #include <math.h>
 #include <stdlib.h>

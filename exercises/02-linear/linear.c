@@ -1,8 +1,8 @@
 /* linear.c - exercise 02: blur a batch of photos, one after the other.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 2`;
- * `make hint 2` gives a nudge. The function is declared in src/ladder.h, the
- * batch and its steps in src/batch.h.
+ * `make hint 2` gives a nudge. The function is declared in solutions/ladder.h, the
+ * batch and its steps in src/core/batch.h.
  */
 #include "ladder.h"
 

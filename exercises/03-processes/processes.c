@@ -1,7 +1,7 @@
 /* processes.c - exercise 03: blur a batch in worker processes.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 3`;
- * `make hint 3` gives a nudge. The function is declared in src/ladder.h.
+ * `make hint 3` gives a nudge. The function is declared in solutions/ladder.h.
  *
  * The plan: one pipe, n = min(b->threads, b->count) children. Child k
  * processes items k, k + n, k + 2n, ... and, after each one, writes a

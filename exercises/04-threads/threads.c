@@ -1,7 +1,7 @@
 /* threads.c - exercise 04: blur a batch with one thread per image.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 4`;
- * `make hint 4` gives a nudge. The function is declared in src/ladder.h.
+ * `make hint 4` gives a nudge. The function is declared in solutions/ladder.h.
  */
 #include <pthread.h>
 #include <stdlib.h>

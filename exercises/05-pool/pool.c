@@ -1,7 +1,7 @@
 /* pool.c - exercise 05: blur a batch with a pool of b->threads workers.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 5`;
- * `make hint 5` gives a nudge. The function is declared in src/ladder.h.
+ * `make hint 5` gives a nudge. The function is declared in solutions/ladder.h.
  */
 #include <pthread.h>
 #include <stdlib.h>

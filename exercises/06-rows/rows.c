@@ -2,7 +2,7 @@
  * image's rows split in bands over all the threads, which meet at barriers.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 6`;
- * `make hint 6` gives a nudge. The function is declared in src/ladder.h.
+ * `make hint 6` gives a nudge. The function is declared in solutions/ladder.h.
  *
  * What is here already: the state the threads share (struct rows_job and
  * the image slots of a round), and each thread's chores before and after a

@@ -2,7 +2,7 @@
  * stages joined by channels: decode -> blur -> encode.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 7`;
- * `make hint 7` gives a nudge. The functions are declared in src/ladder.h.
+ * `make hint 7` gives a nudge. The functions are declared in solutions/ladder.h.
  *
  * What is here already: the channel's fields, chan_open() and chan_free(),
  * and the decode stage. What is yours: sending, receiving and closing, the

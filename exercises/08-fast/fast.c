@@ -2,7 +2,7 @@
  * from stacked box blurs, on `threads` threads.
  *
  * Read README.md in this folder first. Grade your work with `make exercise 8`;
- * `make hint 8` gives a nudge. The functions are declared in src/ladder.h.
+ * `make hint 8` gives a nudge. The functions are declared in solutions/ladder.h.
  *
  * What is here already: the box sizes for a sigma (box_for_sigma), the strip
  * buffers, the horizontal pass (it turns blocks of rows on their side, reuses

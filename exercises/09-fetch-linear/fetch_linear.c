@@ -4,7 +4,7 @@
  * each URL of the job, run its chain of requests (the feed, then a HEAD of
  * the newest comic's page) with libcurl's easy interface, one URL at a time.
  *
- * src/fetch.h does the parts that are the same in every style: setting up
+ * src/core/fetch.h does the parts that are the same in every style: setting up
  * the easy handle safely, retries, parsing the feed, the run log, the
  * result and the on_open call. Your loop decides only *when* each request
  * runs - here: one after the other.
@@ -12,7 +12,7 @@
  * Grade it with `make exercise 9`.
  */
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 int fetch_linear_run(const struct fetch_job *job)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 /* What one thread needs to know. */
 struct task {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 struct pool {
     const struct fetch_job *job;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 /* Marks an xfer in its `user` field as waiting for its backoff to end. */
 static char waiting_mark;

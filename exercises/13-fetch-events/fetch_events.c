@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 struct loop {
     CURLM *multi;

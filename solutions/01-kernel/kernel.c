@@ -1,6 +1,6 @@
 /* kernel.c - exercise 01, reference solution: the separable Gaussian blur.
  *
- * The same arithmetic as src/blur.h, written as plainly as possible:
+ * The same arithmetic as src/core/blur.h, written as plainly as possible:
  *
  *   1. the 2r+1 weights exp(-x^2 / 2 sigma^2), r = ceil(3 sigma), computed in
  *      double and normalised so they sum to 1 (a blur must not brighten or
@@ -11,7 +11,7 @@
  *   3. a vertical pass over that buffer, rounded to 8 bits at the very end.
  *
  * Neighbours outside the image are the nearest edge pixel (clamp to edge).
- * The taps are summed from -r to r in float. src/blur.c adds mirror taps
+ * The taps are summed from -r to r in float. src/core/blur.c adds mirror taps
  * first (w[t] * (s[-t] + s[t]): half the multiplications), and
  * floating-point addition is not associative, so a few samples in a million
  * round the other way: the grade's tolerance of 1 is for them.

@@ -6,7 +6,7 @@
  * it is the sum of every request's latency, in list order.
  */
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 int fetch_linear_run(const struct fetch_job *job)
 {

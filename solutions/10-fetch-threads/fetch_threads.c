@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 struct task {
     const struct fetch_job *job;

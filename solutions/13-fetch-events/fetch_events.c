@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "fetch.h"
+#include "ladder.h"
 
 struct loop {
     CURLM *multi;

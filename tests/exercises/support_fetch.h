@@ -28,6 +28,7 @@
 #include "comicsrv.h"
 #include "err.h"
 #include "fetch.h"
+#include "ladder.h"
 #include "runlog.h"
 
 #define SUPPORT_FEEDS_MAX 64

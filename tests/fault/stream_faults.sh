@@ -3,7 +3,7 @@
 #
 #     tests/fault/stream_faults.sh RETREAT WORK_DIR
 #
-# retreat stream promises (src/cmd_stream.c) that Ctrl-C or SIGTERM ends a
+# retreat stream promises (src/cli/cmd_stream.c) that Ctrl-C or SIGTERM ends a
 # render cleanly: encoders flushed, trailer written, the file renamed into
 # place, so what was rendered so far plays. And it writes to NAME.tmp-PID
 # until then, so a failed render never leaves a broken NAME.mp4. The cases:

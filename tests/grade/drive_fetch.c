@@ -16,6 +16,8 @@
 #include "blur.h"
 #include "driver.h"
 #include "fetch.h"
+#include "ladder.h"
+#include "styles.h"
 
 #define FEEDS_MAX 40
 
@@ -94,7 +96,7 @@ static int run_style(const struct feeds *f, int (*style)(const struct fetch_job 
 /* The style of the exercise; NULL (and *s->run NULL) for the capstone. */
 static int find_style(const struct drive_opts *o, const struct fetch_style **s, struct err *err)
 {
-    static const struct fetch_style capstone = {"capstone", 14, "fetch and blur", NULL};
+    static const struct fetch_style capstone = {"capstone", 14, "fetch and blur", NULL, 0};
     if (strcmp(o->ex->name, "capstone") == 0) {
         *s = &capstone;
         return 0;

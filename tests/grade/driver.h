@@ -10,7 +10,7 @@
  *     build/grade/exercises/05-pool/memory   -fsanitize=address,undefined (+ leaks)
  *     build/grade/exercises/05-pool/speed    optimised, no sanitizer
  *
- * and the grader (src/grade.c) runs them as
+ * and the grader (src/tools/grade.c) runs them as
  *
  *     DRIVER run|speed NN-name WORK_DIR [--quick] [--log RUNLOG]
  *

@@ -40,6 +40,7 @@
 #include "comicsrv.h"
 #include "fail_passes.h"
 #include "fetch.h"
+#include "styles.h"
 #include "img.h"
 #include "ladder.h"
 #include "runlog.h"

@@ -10,6 +10,7 @@
 
 #include "comicsrv.h"
 #include "fetch.h"
+#include "styles.h"
 
 struct fault_case {
     const char *spec; /* ?fault=SPEC on a feed URL */

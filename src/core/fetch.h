@@ -59,7 +59,6 @@
 
 #include <curl/curl.h>
 
-#include "batch.h"
 #include "err.h"
 #include "runlog.h"
 
@@ -185,50 +184,6 @@ int fetch_xfer_done(struct fetch_xfer *x, CURLcode rc);
 
 /* Frees the easy handle and buffers; safe after a failed init, and twice. */
 void fetch_xfer_cleanup(struct fetch_xfer *x);
-
-/* --- The styles (solutions/09-.. 13-..), as `retreat fetch --style` runs them -
- * Each returns 0 when the style ran - even if some items failed, which their
- * results say - and -1 when it could not run at all (no thread, no memory). */
-
-int fetch_linear_run(const struct fetch_job *job);  /* 09 one after another */
-int fetch_threads_run(const struct fetch_job *job); /* 10 one thread per URL */
-int fetch_pool_run(const struct fetch_job *job);    /* 11 job->threads workers */
-int fetch_multi_run(const struct fetch_job *job);   /* 12 curl_multi_poll */
-int fetch_events_run(const struct fetch_job *job);  /* 13 epoll + socket_action */
-
-/* 14 capstone: fetch every feed's newest comic image and blur each one as
- * soon as it arrives. The fetch style's on_open hands the image to
- * blur_threads blur workers through the bounded channel of exercise 07
- * (struct chan, ladder.h): the I/O side feeds the CPU side, and neither
- * waits for the other to finish everything. */
-struct capstone_job {
-    struct fetch_job fetch;                    /* the feeds, limits, log, results (mode, want_image,
-                                                  on_open and user are set by capstone_run) */
-    int (*style)(const struct fetch_job *job); /* how to fetch; NULL: fetch_multi_run */
-    const char *out_dir;                       /* blurred comics go to out_dir/comic-<index>.png */
-    float sigma;                               /* see blur.h */
-    int blur_threads;                          /* blur workers (>= 1) */
-    struct blur_result *blurred;               /* fetch.count entries, zeroed: each comic's blur */
-};
-
-int capstone_run(const struct capstone_job *c);
-
-struct fetch_style {
-    const char *name;    /* "fetch-linear", ...: --style and the run-log style */
-    int exercise;        /* 9..13: exercises/NN-name/ */
-    const char *summary; /* one line, no trailing period */
-    int (*run)(const struct fetch_job *job);
-};
-
-/* The styles above, in ladder order; the last entry has name == NULL. */
-extern const struct fetch_style fetch_styles[];
-
-/* The style called name ("fetch-multi"; "multi" works too), or NULL. */
-const struct fetch_style *fetch_style_find(const char *name);
-
-/* Like fetch_style_find, but fails with a message naming the unknown style
- * and listing the known ones. */
-int fetch_style_lookup(const char *name, const struct fetch_style **out, struct err *err);
 
 /* --- What a run log says about a fetch run (fetch_stats.c) --------------------
  * The blur styles count overlap on distinct workers; a multi style runs every

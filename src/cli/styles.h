@@ -1,4 +1,4 @@
-/* styles.h - the table of blur styles: every way retreat knows to blur a batch.
+/* styles.h - the style tables: every way retreat knows to blur or to fetch.
  *
  * The reference solutions of exercises 02-08 are the styles: `retreat blur
  * --style pool` runs the same pool_run() that `make solution 5` grades. This
@@ -31,14 +31,8 @@
 
 #include "batch.h"
 #include "err.h"
+#include "style.h"
 
-struct style {
-    const char *name;                       /* "linear", "pool", ...: the --style argument */
-    int exercise;                           /* 2..8: exercises/NN-name/ */
-    const char *summary;                    /* one line, no trailing period */
-    int concurrent;                         /* 1 if it may run items (or rows) on several workers */
-    int (*run)(const struct blur_batch *b); /* 0 if it ran; see ladder.h */
-};
 
 /* The styles in ladder order; the last entry has name == NULL. */
 extern const struct style styles[];
@@ -81,5 +75,18 @@ int styles_make_out_dir(const char *dir, struct err *err);
  * `retreat blur -o . photo.png` would (the original photo would be lost), or
  * two results to one name, as a/cat.png and b/cat.png would. */
 int styles_check_overwrite(const struct blur_batch *b, struct err *err);
+
+/* --- The fetch styles ----------------------------------------------------- */
+
+/* The fetch styles in ladder order; the last entry has name == NULL. */
+extern const struct fetch_style fetch_styles[];
+
+/* The style called name ("fetch-multi"; "multi" works too), or NULL. */
+const struct fetch_style *fetch_style_find(const char *name);
+
+/* Like fetch_style_find, but fails with a message naming the unknown style
+ * and listing the known ones. */
+int fetch_style_lookup(const char *name, const struct fetch_style **out, struct err *err);
+
 
 #endif

@@ -1,8 +1,11 @@
-/* ladder.h - the functions each exercise of the blur track asks you to write.
+/* ladder.h - the functions each exercise asks you to write.
  *
  * Exercise N's file in exercises/ and its reference in solutions/ define the
  * same function(s), so the same tests grade both, and the `retreat` command
  * runs the solutions as its styles. See exercises/exercises.txt for the list.
+ * This header is the solutions' layer: the library below (src/core/) never
+ * includes it, and only the command layer (src/cli/) names these functions,
+ * in its style tables.
  *
  * Batch styles (02-08) return 0 when the style itself ran - even if some
  * items failed, which their results[] say - and -1 when it could not run at
@@ -16,6 +19,7 @@
 #include "batch.h"
 #include "blur.h"
 #include "err.h"
+#include "fetch.h"
 #include "img.h"
 #include "runlog.h"
 
@@ -68,5 +72,33 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
 
 /* ... and the batch style that uses it. */
 int fast_run(const struct blur_batch *b);
+
+/* --- The fetch track (exercises 09-14) -------------------------------------
+ * Fetch styles (09-13)
+ * Each returns 0 when the style ran - even if some items failed, which their
+ * results say - and -1 when it could not run at all (no thread, no memory). */
+
+int fetch_linear_run(const struct fetch_job *job);  /* 09 one after another */
+int fetch_threads_run(const struct fetch_job *job); /* 10 one thread per URL */
+int fetch_pool_run(const struct fetch_job *job);    /* 11 job->threads workers */
+int fetch_multi_run(const struct fetch_job *job);   /* 12 curl_multi_poll */
+int fetch_events_run(const struct fetch_job *job);  /* 13 epoll + socket_action */
+
+/* 14 capstone: fetch every feed's newest comic image and blur each one as
+ * soon as it arrives. The fetch style's on_open hands the image to
+ * blur_threads blur workers through the bounded channel of exercise 07
+ * (struct chan, ladder.h): the I/O side feeds the CPU side, and neither
+ * waits for the other to finish everything. */
+struct capstone_job {
+    struct fetch_job fetch;                    /* the feeds, limits, log, results (mode, want_image,
+                                                  on_open and user are set by capstone_run) */
+    int (*style)(const struct fetch_job *job); /* how to fetch; NULL: fetch_multi_run */
+    const char *out_dir;                       /* blurred comics go to out_dir/comic-<index>.png */
+    float sigma;                               /* see blur.h */
+    int blur_threads;                          /* blur workers (>= 1) */
+    struct blur_result *blurred;               /* fetch.count entries, zeroed: each comic's blur */
+};
+
+int capstone_run(const struct capstone_job *c);
 
 #endif

@@ -21,6 +21,7 @@
 #include "args.h"
 #include "clock.h"
 #include "fetch.h"
+#include "styles.h"
 #include "runlog.h"
 
 #define FETCH_THREADS_MAX 4096
@@ -240,7 +241,7 @@ static void print_summary(const struct fetch_job *job, const struct fetch_opts *
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("style         %s\n", job->style);
-    if (o->style->run == fetch_pool_run)
+    if (o->style->takes_threads)
         printf("threads       %d\n", o->threads);
     printf("urls          %zu\n", job->count);
     printf("ok            %zu\n", ok);

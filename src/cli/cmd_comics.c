@@ -39,6 +39,7 @@
 #include "feed.h"
 #include "feedlist.h"
 #include "fetch.h"
+#include "styles.h"
 #include "readstate.h"
 
 extern char **environ;

@@ -7,15 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fetch.h"
+#include "ladder.h"
+#include "styles.h"
 
 const struct fetch_style fetch_styles[] = {
-    {"fetch-linear", 9, "one easy handle, one URL after another", fetch_linear_run},
-    {"fetch-threads", 10, "one thread per URL", fetch_threads_run},
-    {"fetch-pool", 11, "a bounded pool of threads sharing a DNS cache", fetch_pool_run},
-    {"fetch-multi", 12, "one thread driving curl_multi_poll", fetch_multi_run},
-    {"fetch-events", 13, "curl_multi_socket_action over epoll", fetch_events_run},
-    {NULL, 0, NULL, NULL},
+    {"fetch-linear", 9, "one easy handle, one URL after another", fetch_linear_run, 0},
+    {"fetch-threads", 10, "one thread per URL", fetch_threads_run, 0},
+    {"fetch-pool", 11, "a bounded pool of threads sharing a DNS cache", fetch_pool_run, 1},
+    {"fetch-multi", 12, "one thread driving curl_multi_poll", fetch_multi_run, 0},
+    {"fetch-events", 13, "curl_multi_socket_action over epoll", fetch_events_run, 0},
+    {NULL, 0, NULL, NULL, 0},
 };
 
 const struct fetch_style *fetch_style_find(const char *name)

@@ -12,7 +12,7 @@ struct command {
     int (*run)(int argc, char **argv);
 };
 
-/* The table, in src/retreat.c. */
+/* The table, in src/cli/retreat.c. */
 extern const struct command commands[];
 
 #endif
