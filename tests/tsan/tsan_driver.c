@@ -203,7 +203,7 @@ static const struct {
     const char *name;
     int (*run)(const struct blur_batch *b);
     int tolerance; /* exercises.txt: exact, except fast's approximation */
-} styles[] = {
+} blur_styles[] = {
     {"processes", processes_run, 0}, {"threads", threads_run, 0},   {"pool", pool_run, 0},
     {"rows", rows_run, 0},           {"pipeline", pipeline_run, 0}, {"fast", fast_run, 4},
 };
@@ -279,22 +279,22 @@ static void check_styles(const char *work)
     for (int i = 0; i <= GOOD_IMAGES; i++)
         inputs[i] = paths[i];
 
-    for (size_t s = 0; s < sizeof styles / sizeof styles[0]; s++) {
+    for (size_t s = 0; s < sizeof blur_styles / sizeof blur_styles[0]; s++) {
         char out_dir[512];
-        snprintf(out_dir, sizeof out_dir, "%s/out-%s", work, styles[s].name);
+        snprintf(out_dir, sizeof out_dir, "%s/out-%s", work, blur_styles[s].name);
         if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
-            fail(styles[s].name, "cannot create %s", out_dir);
+            fail(blur_styles[s].name, "cannot create %s", out_dir);
             continue;
         }
         struct blur_result results[GOOD_IMAGES + 1];
         memset(results, 0, sizeof results);
         struct runlog *log;
         if (runlog_open_memory(&log, &err) != 0) {
-            fail(styles[s].name, "%s", err.msg);
+            fail(blur_styles[s].name, "%s", err.msg);
             continue;
         }
         struct blur_batch b = {
-            .style = styles[s].name,
+            .style = blur_styles[s].name,
             .inputs = inputs,
             .count = GOOD_IMAGES + 1,
             .out_dir = out_dir,
@@ -303,21 +303,21 @@ static void check_styles(const char *work)
             .log = log,
             .results = results,
         };
-        if (styles[s].run(&b) != 0) {
-            fail(styles[s].name, "%s", "the style could not run");
+        if (blur_styles[s].run(&b) != 0) {
+            fail(blur_styles[s].name, "%s", "the style could not run");
         } else if (batch_count(&b, BLUR_DONE) != GOOD_IMAGES || batch_count(&b, BLUR_FAILED) != 1 ||
                    results[GOOD_IMAGES].status != BLUR_FAILED) {
-            fail(styles[s].name, "%s", "expected 4 images done and broken.png failed");
+            fail(blur_styles[s].name, "%s", "expected 4 images done and broken.png failed");
         } else {
             int ok = 1;
             for (size_t i = 0; i < GOOD_IMAGES && ok; i++)
-                if (check_output(&b, i, styles[s].tolerance, &err) != 0) {
-                    fail(styles[s].name, "%s", err.msg);
+                if (check_output(&b, i, blur_styles[s].tolerance, &err) != 0) {
+                    fail(blur_styles[s].name, "%s", err.msg);
                     ok = 0;
                 }
             if (ok)
                 printf("%s: 4 images blurred as the reference does, broken.png reported\n",
-                       styles[s].name);
+                       blur_styles[s].name);
         }
         runlog_close(log);
     }
