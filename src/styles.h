@@ -7,8 +7,11 @@
  * overlay, and the function that runs it (see ladder.h).
  *
  * The table is in ladder order, simplest first, so "linear" - the baseline of
- * every speedup - is always styles[0]. It ends with an entry whose name is
- * NULL, like the command table in commands.h:
+ * every speedup - is always styles[0]. After the ladder come the styles that
+ * are beyond it (`beyond` set, exercise 0): library code that goes past what
+ * a learner writes, such as "expert" (blur_expert.h), shown with the label
+ * STYLES_BEYOND. It ends with an entry whose name is NULL, like the command
+ * table in commands.h:
  *
  *     for (const struct style *s = styles; s->name != NULL; s++)
  *         printf("%-10s %s\n", s->name, s->summary);
@@ -32,12 +35,16 @@
 #include "batch.h"
 #include "err.h"
 
+/* How commands label a style that is beyond the ladder. */
+#define STYLES_BEYOND "beyond the ladder"
+
 struct style {
     const char *name;                       /* "linear", "pool", ...: the --style argument */
-    int exercise;                           /* 2..8: exercises/NN-name/ */
+    int exercise;                           /* 2..8: exercises/NN-name/; 0 if beyond */
     const char *summary;                    /* one line, no trailing period */
     int concurrent;                         /* 1 if it may run items (or rows) on several workers */
     int (*run)(const struct blur_batch *b); /* 0 if it ran; see ladder.h */
+    int beyond;                             /* 1: no exercise, library code beyond the ladder */
 };
 
 /* The styles in ladder order; the last entry has name == NULL. */
