@@ -68,17 +68,18 @@ static const char *const phases[3] = {"decode", "blur", "encode"};
 
 static void usage(FILE *out)
 {
-    char known[256];
-    styles_names(known, sizeof known);
     fprintf(out,
             "usage: retreat bench [--sigma S] [--threads N] [--style NAME]... [--repeat N]\n"
             "                     [--csv] [--run-log FILE] [-o DIR] [FILE...]\n"
             "\n"
             "Runs every blur style (or each one named with --style) on the same images\n"
-            "(default: workshop/images/*.png and *.jpg) and prints a table of timings.\n"
+            "(default: the workshop photos, %s/*.jpg, from the\n"
+            "mate-backgrounds package) and prints a table of timings.\n"
             "\n"
-            "  --style NAME     run this style (repeatable; default: all), one of:\n"
-            "                   %s\n"
+            "  --style NAME     run this style (repeatable; default: all), one of:\n",
+            STYLES_PHOTOS_DIR);
+    styles_print(out, "      ");
+    fprintf(out,
             "  --threads N      workers a concurrent style may use (default: CPUs, %ld)\n"
             "  --sigma S        blur strength, %.1f to %.1f (default %.1f)\n"
             "  --repeat N       run the styles N times, in turn, and report the fastest\n"
@@ -89,8 +90,7 @@ static void usage(FILE *out)
             "                   folder, removed afterwards)\n"
             "\n"
             "Exit status: 0 all blurred, 1 some image or style failed, 2 usage error.\n",
-            known, sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX,
-            BLUR_SIGMA_DEFAULT);
+            sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX, BLUR_SIGMA_DEFAULT);
 }
 
 /* Fills o from argv; prints why and returns -1 on a usage error. */
@@ -174,6 +174,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
 static int default_images(glob_t *g)
 {
     memset(g, 0, sizeof *g);
+    if (glob(STYLES_PHOTOS_DIR "/*.jpg", 0, NULL, g) == 0 && g->gl_pathc > 0)
+        return 0;
+    globfree(g);
+    memset(g, 0, sizeof *g);
+    fprintf(stderr,
+            "retreat bench: no photos in %s (`make deps` installs mate-backgrounds); "
+            "using the small ones in workshop/images/\n",
+            STYLES_PHOTOS_DIR);
     glob("workshop/images/*.png", 0, NULL, g);
     glob("workshop/images/*.jpg", g->gl_pathc ? GLOB_APPEND : 0, NULL, g);
     glob("workshop/images/*.jpeg", g->gl_pathc ? GLOB_APPEND : 0, NULL, g);
@@ -283,6 +291,8 @@ static void print_table(const struct bench_opts *o, const struct bench_row *rows
     }
     for (size_t r = 0; r < n; r++) {
         const struct bench_row *row = &rows[r];
+        if (!o->csv && row->style->beyond && (r == 0 || !rows[r - 1].style->beyond))
+            printf("-- %s: library code, not an exercise --\n", STYLES_BEYOND);
         double wall = row->m.wall_s;
         double mps = wall > 0 ? row->mpix / wall : 0;
         double cpu = wall > 0 ? 100.0 * row->m.cpu_s / wall : 0;
@@ -307,7 +317,8 @@ static void print_table(const struct bench_opts *o, const struct bench_row *rows
                "speedup: linear's wall time / this one. MP/s: megapixels blurred per second.\n"
                "CPU: user + system time / wall time; 100%% is one core busy all along.\n"
                "workers: distinct threads or processes that worked; at once: the most that\n"
-               "worked at the same instant (run log). fast is approximate, the others exact.\n");
+               "worked at the same instant (run log). fast and expert are approximate\n"
+               "(within 4 levels), the others exact.\n");
 }
 
 /* One line per failure; an image that fails the same way in every style
@@ -442,8 +453,11 @@ int cmd_bench(int argc, char **argv)
         if (default_images(&g) != 0) {
             globfree(&g);
             free(o.selected);
-            fprintf(stderr, "retreat bench: no images named, and none in workshop/images/ "
-                            "(run from the top of the repo, or name the files)\n");
+            fprintf(stderr,
+                    "retreat bench: no images named, and none in %s or "
+                    "workshop/images/ (run from the top of the repo, or name the "
+                    "files)\n",
+                    STYLES_PHOTOS_DIR);
             return 2;
         }
         inputs = (const char *const *)g.gl_pathv;

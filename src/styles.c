@@ -64,6 +64,12 @@ void styles_names(char *buf, size_t cap)
     }
 }
 
+void styles_print(FILE *out, const char *indent)
+{
+    for (const struct style *s = styles; s->name != NULL; s++)
+        fprintf(out, "%s%-10s %s\n", indent, s->name, s->summary);
+}
+
 int styles_lookup(const char *name, const struct style **out, struct err *err)
 {
     *out = styles_find(name);

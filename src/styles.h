@@ -31,9 +31,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "batch.h"
 #include "err.h"
+
+/* The workshop photos that `retreat bench` and `make demo` blur by default:
+ * the nature photos of Debian's mate-backgrounds (GPL-2+, credited in
+ * workshop/images/CREDITS.md), installed by `make deps`, read where the
+ * package puts them. The small photos in workshop/images/ are for tests. */
+#define STYLES_PHOTOS_DIR "/usr/share/backgrounds/mate/nature"
 
 /* How commands label a style that is beyond the ladder. */
 #define STYLES_BEYOND "beyond the ladder"
@@ -62,6 +69,10 @@ int styles_lookup(const char *name, const struct style **out, struct err *err);
 
 /* Writes the known names, comma separated, into buf (truncated to cap). */
 void styles_names(char *buf, size_t cap);
+
+/* Prints one line per style, "<indent><name>  <summary>", for --help; the
+ * summaries of the styles beyond the ladder start with STYLES_BEYOND. */
+void styles_print(FILE *out, const char *indent);
 
 /* What one run of a style measured. */
 struct style_run {
