@@ -397,7 +397,7 @@ DEBS := gcc make pkg-config \
         libstb-dev libjansson-dev libcriterion-dev \
         libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
-        fonts-dejavu-core
+        fonts-dejavu-core mate-backgrounds
 # Only the tests and tools need these: the OpenCV cross-check of the reference
 # blur, ffprobe for the stream tests, nginx-rtmp as a loopback RTMP server,
 # inotifywait for `make watch`, clang for the fuzzers.
@@ -438,13 +438,18 @@ check-deps:
 # style against the local comic server, then the video of those runs: about a
 # minute, every scene, in demo.mp4. The fetch runs are a bonus: if they fail,
 # the video shows the blur runs alone.
+# The workshop photos: the nature photos of Debian's mate-backgrounds (GPL-2+,
+# see workshop/images/CREDITS.md), read where the package puts them; the same
+# folder as `retreat bench`'s default (STYLES_PHOTOS_DIR in src/styles.h).
+# The small photos in workshop/images/ are for the tests.
+PHOTO_DIR    := /usr/share/backgrounds/mate/nature
 DEMO_RUNS    := $(BUILD)/runs/demo
 DEMO_FETCH   := fetch-linear fetch-threads fetch-pool fetch-multi fetch-events
 DEMO_COMICS  := 16
 demo: deps-build
 	@$(MAKE) --no-print-directory $(RETREAT)
 	@rm -rf $(DEMO_RUNS) && mkdir -p $(DEMO_RUNS)
-	$(RETREAT) bench --run-log $(DEMO_RUNS)/blur.jsonl workshop/images/*.png workshop/images/*.jpg
+	$(RETREAT) bench --run-log $(DEMO_RUNS)/blur.jsonl $(PHOTO_DIR)/*.jpg
 	@$(RETREAT) serve --port 0 --count $(DEMO_COMICS) --latency 80 > $(DEMO_RUNS)/serve.txt 2>&1 & \
 	pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
 	for i in 1 2 3 4 5 6 7 8 9 10; do grep -q '^serving' $(DEMO_RUNS)/serve.txt && break; sleep 0.3; done; \
@@ -457,7 +462,7 @@ demo: deps-build
 	    { echo "retreat: the fetch runs failed; the video shows the blur runs only"; \
 	      rm -f $(DEMO_RUNS)/fetch.jsonl; break; }; \
 	done
-	$(RETREAT) stream -o demo.mp4 --run-log $(DEMO_RUNS)/blur.jsonl \
+	$(RETREAT) stream -o demo.mp4 --photos $(PHOTO_DIR) --run-log $(DEMO_RUNS)/blur.jsonl \
 	    $$(ls $(DEMO_RUNS)/fetch.jsonl 2>/dev/null)
 
 # stream: goes live on Twitch with the blur styles running (retreat stream
@@ -480,7 +485,8 @@ stream: deps-build
 	    echo "  To rehearse without Twitch: $(RETREAT) stream --live -o rehearsal.mp4"; \
 	    exit 2; \
 	fi
-	$(RETREAT) stream --live --twitch $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
+	$(RETREAT) stream --live --twitch --photos $(PHOTO_DIR) \
+	    $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
 	    $(if $(INGEST),--ingest $(INGEST))
 
 # The reference blur against OpenCV (an independent implementation), and a
