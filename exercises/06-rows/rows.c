@@ -138,6 +138,7 @@ static void blur_band(struct rows_job *job, int t)
      *         t's vertical pass. */
     (void)job;
     (void)t;
+    (void)band_pass;
 }
 
 /* Threads 1 .. n-1: a band of every image, until thread 0 says there is none
