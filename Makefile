@@ -428,7 +428,7 @@ DEBS := gcc make pkg-config \
         libstb-dev libjansson-dev libcriterion-dev \
         libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
-        fonts-dejavu-core
+        fonts-dejavu-core lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
 # Only the tests and tools need these: the OpenCV cross-check of the reference
 # blur, ffprobe for the stream tests, nginx-rtmp as a loopback RTMP server,
 # inotifywait for `make watch`, clang for the fuzzers.
@@ -469,13 +469,18 @@ check-deps:
 # style against the local comic server, then the video of those runs: about a
 # minute, every scene, in demo.mp4. The fetch runs are a bonus: if they fail,
 # the video shows the blur runs alone.
+# The workshop photos: eight camera-size photos from Debian's lomiri-wallpapers
+# packages (in DEBS; docs/CREDITS.md), listed once, in src/core/photos.c:
+# `retreat bench` blurs them when it is named no file, and the stream finds
+# them by name in PHOTO_DIR. The small photos in workshop/images/ are for tests.
+PHOTO_DIR    := /usr/share/backgrounds
 DEMO_RUNS    := $(BUILD)/runs/demo
 DEMO_FETCH   := fetch-linear fetch-threads fetch-pool fetch-multi fetch-events
 DEMO_COMICS  := 16
 demo: deps-build
 	@$(MAKE) --no-print-directory $(RETREAT)
 	@rm -rf $(DEMO_RUNS) && mkdir -p $(DEMO_RUNS)
-	$(RETREAT) bench --run-log $(DEMO_RUNS)/blur.jsonl workshop/images/*.png workshop/images/*.jpg
+	$(RETREAT) bench --run-log $(DEMO_RUNS)/blur.jsonl
 	@$(RETREAT) serve --port 0 --count $(DEMO_COMICS) --latency 80 > $(DEMO_RUNS)/serve.txt 2>&1 & \
 	pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
 	for i in 1 2 3 4 5 6 7 8 9 10; do grep -q '^serving' $(DEMO_RUNS)/serve.txt && break; sleep 0.3; done; \
@@ -488,7 +493,7 @@ demo: deps-build
 	    { echo "retreat: the fetch runs failed; the video shows the blur runs only"; \
 	      rm -f $(DEMO_RUNS)/fetch.jsonl; break; }; \
 	done
-	$(RETREAT) stream -o demo.mp4 --run-log $(DEMO_RUNS)/blur.jsonl \
+	$(RETREAT) stream -o demo.mp4 --photos $(PHOTO_DIR) --run-log $(DEMO_RUNS)/blur.jsonl \
 	    $$(ls $(DEMO_RUNS)/fetch.jsonl 2>/dev/null)
 
 # stream: goes live on Twitch with the blur styles running (retreat stream
@@ -511,7 +516,8 @@ stream: deps-build
 	    echo "  To rehearse without Twitch: $(RETREAT) stream --live -o rehearsal.mp4"; \
 	    exit 2; \
 	fi
-	$(RETREAT) stream --live --twitch $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
+	$(RETREAT) stream --live --twitch --photos $(PHOTO_DIR) \
+	    $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
 	    $(if $(INGEST),--ingest $(INGEST))
 
 # The reference blur against OpenCV (an independent implementation), and a

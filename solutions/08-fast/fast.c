@@ -2,610 +2,277 @@
  * with sigma.
  *
  * The exact blur does 2(2r+1) multiply-adds per sample, r = 3 sigma: at sigma
- * 10 that is 122. This one does 16 multiplications per sample, for any
- * sigma: 4 in each of its 4 passes (forwards and backwards, along the rows
- * and down the columns). It is a recursive filter: each output is a weighted
- * sum of the input and of the few outputs just before it (iir_step()).
+ * 10 that is 122. Two old observations make it O(1) instead:
  *
- * Feeding outputs back makes the response to one bright pixel go on forever,
- * dying away; with the right weights its shape is very close to half a bell.
- * Run once forwards and once backwards over the result, the two halves make a
- * whole, symmetric bell: the Gaussian, to within a level or two.
+ *  1. A box filter (the plain average of 2r+1 neighbours) costs the same for
+ *     any r with a running sum: slide the window one step, add the sample
+ *     that enters, subtract the one that leaves.
+ *  2. Blurring with a box K times is blurring with the box convolved with
+ *     itself K times, and by the central limit theorem that tends to a
+ *     Gaussian. With K boxes whose variances add up to sigma^2,
+ *     the result is within a few levels of the exact Gaussian.
  *
- * The weights come from three poles that van Vliet, Young and Verbeek (1998)
- * fitted to the Gaussian of sigma 2. Raising them to the power 1/q stretches
- * that response q times wider; q is found so that the variance is exactly
- * sigma^2 (iir_for_sigma()). Below sigma 2 the exact kernel has at most 13
- * taps anyway: there fast_blur() runs the reference passes (blur_rows_h/v)
- * on its threads.
+ * Box radii are integers, so a plain box can only hit some variances. The
+ * "extended box" (Gwosdek, Grewenig, Bruhn and Weickert, 2011) adds a
+ * fraction alpha of the next sample on each side, which makes the variance
+ * exactly sigma^2 / K for any sigma. Below sigma 2 boxes that narrow are
+ * poor copies of the bell, and the exact kernel has at most 13 taps anyway:
+ * there fast_blur() runs the reference passes (blur_rows_h/v) on its threads.
  *
- * Borders clamp to the edge, exactly, without padding:
- *  - going forwards, the line is as if its first sample had been repeated
- *    forever: the filter starts in the state it would have settled in
- *    (iir_start());
- *  - going backwards, the last sample repeats forever after the line. Where
- *    the backward pass starts depends on where the forward one ended, through
- *    a small matrix worked out once per sigma (Triggs and Sdika, 2006):
- *    iir_edge_matrix() and iir_turn().
+ * Borders clamp to the edge like the reference: each line (a row, or a strip
+ * of columns) is first padded with copies of its edge sample, wide enough for
+ * all K passes, so that every pass sees the same extended image the exact
+ * Gaussian sees.
  *
- * Why it is fast, beyond the O(1):
- *  - SIMD across lines: the recursion runs along a line, one step after the
- *    other, so the 8 lanes of an AVX2 register hold 8 different lines. Going
- *    down, those are 8 neighbouring samples of a row: one load. Going along,
- *    tiles of 8 rows by 8 samples are turned on their side in registers
- *    (transpose8()), not gathered sample by sample.
- *  - Registers: each step waits for the previous output of its line, so
- *    several lines are interleaved (the 3 or 4 channels of a pixel, 2
- *    vectors of a strip) to give the processor independent work meanwhile;
- *    but only as many as keep their state in the 16 AVX2 registers.
- *  - Small buffers: the backward pass needs the whole forward result of a
- *    line. It is kept for one block of 8 rows, or one strip of 16 columns, at
- *    a time: a few hundred KB, in the L2 cache. The horizontal result goes
- *    into dst as bytes, and the vertical phase blurs dst in place: no
- *    intermediate image, whose fresh pages the kernel would have to fault in
- *    and zero, 4 KB at a time.
- *  - The hot functions are built twice, for plain x86-64 and for AVX2,
- *    chosen at run time.
+ * Memory order matters as much as arithmetic. The vertical pass does not walk
+ * down columns (each step would jump a whole row ahead in memory, a cache miss
+ * each time); it works on strips FAST_STRIP samples wide and walks along them,
+ * so the innermost loop runs over contiguous floats with fixed bounds, which
+ * the compiler turns into SIMD instructions. The horizontal pass uses the same
+ * loop on blocks of rows turned on their side, and leaves its result strip by
+ * strip, so that the vertical pass finds each strip in one piece.
  *
- * Threads: blocks of rows are split among them for the horizontal phase;
- * then, after all of them are done (pthread_join), strips of columns for the
- * vertical one.
+ * Threads: rows are split among them for the horizontal pass; then, after all
+ * of them are done (pthread_join), the strips for the vertical pass.
+ *
+ * This is the method the skeleton teaches, completed, with its given parts
+ * unchanged. The library's "expert" style (src/blur_expert.c, beyond the
+ * ladder) takes another road to an O(1) Gaussian, built for speed.
  */
-#include <complex.h>
-#include <immintrin.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ladder.h"
 
-/* Below this sigma the exact kernel is used instead, see fast_blur(). */
+/* Box blurs per direction: more passes follow the Gaussian more closely, and
+ * each costs the same. Up to FAST_PASSES_MAX while the boxes stay at least 3
+ * samples wide (r >= 1); narrower boxes are a spike with two small side
+ * weights, and stacking more of them does not help. Below FAST_SIGMA_EXACT
+ * the exact kernel is used instead, see fast_blur(). These choices keep every
+ * workshop photo within 4 levels of blur_gauss() (tests/bench/). */
+#define FAST_PASSES_MIN 3
+#define FAST_PASSES_MAX 5
 #define FAST_SIGMA_EXACT 2.0f
 
-/* A line's state: the last two outputs of the filter's first section, and
- * the last one of its second (see iir_step()). */
-#define FAST_STATE 3
+/* Floats per row of a strip: 192 bytes. A multiple of both 3 and 4, so that a
+ * strip holds whole RGB or RGBA pixels. */
+#define FAST_STRIP 48
 
-/* Lines blurred side by side: the floats of one AVX2 register. */
-#define FAST_LANES 8
-
-/* Going down, the lines of 2 registers are blurred together: their state
- * takes 6 of the 16 AVX2 registers, and the weights and the samples in
- * flight fit in the others. With 3 or 4 registers of lines, registers run
- * short and the blur measured 8% and 20% slower. So the vertical phase goes
- * down strips of FAST_STRIP bytes of every row. */
-#define FAST_VECS 2
-#define FAST_STRIP (FAST_VECS * FAST_LANES)
-
-/* Going down, the rows ahead whose bytes are asked for in advance: each row
- * is a new cache line, too far from the last for the processor to guess. */
-#define FAST_AHEAD 48
-
-/* Eight floats, one per lane (a GCC vector extension: arithmetic on it works
- * lane by lane, and compiles to SIMD instructions; a float times a v8f
- * multiplies every lane), and eight ints, for the shuffles of transpose8(). */
-typedef float v8f __attribute__((vector_size(FAST_LANES * sizeof(float))));
-typedef int32_t v8i __attribute__((vector_size(FAST_LANES * sizeof(int32_t))));
-
-/* --- The filter's weights, worked out once per sigma ------------------------ */
-
-/* The poles fitted to sigma 2 (van Vliet, Young and Verbeek, 1998): a
- * complex pair, d and its conjugate, and a real one. */
-static const double complex fast_pair = 1.41650 + 1.00829 * I;
-static const double fast_real = 1.86543;
-
-/* The filter is two sections in a row, one per kind of pole:
- *
- *     y[n] = gain x[n] + a1 y[n - 1] + a2 y[n - 2]     (the pair)
- *     z[n] = y[n] + b z[n - 1]                          (the real pole)
- *
- * Each section would need a gain of its own to leave a flat line as it is;
- * the product of the two is applied once, in the first: the same output for
- * one multiplication less per step. The state then settles at different
- * levels on a flat line: settle[]. */
-struct fast_iir {
-    float gain, a1, a2, b;
-    float settle[FAST_STATE];           /* the state on a flat line of 1s */
-    float edge[FAST_STATE][FAST_STATE]; /* see iir_edge_matrix() */
+/* One extended box: weights 1 within radius r, alpha at r + 1, divided by
+ * 2r + 1 + 2 alpha. */
+struct fast_box {
+    int passes; /* how many times the box is applied */
+    int r;
+    float alpha, scale;
 };
 
-/* Pole d stretched q times: the response of 1 / (1 - z^-1 / d) decays by
- * 1/|d| per step, that of the stretched one q times more slowly. */
-static double complex pole_scaled(double complex d, double q)
+static void box_for_sigma(struct fast_box *box, float sigma)
 {
-    return cpow(d, 1.0 / q);
+    /* The most passes whose boxes still have r >= 1, variance 2/3 or more. */
+    int passes = (int)(1.5 * (double)sigma * sigma);
+    passes = passes < FAST_PASSES_MIN   ? FAST_PASSES_MIN
+             : passes > FAST_PASSES_MAX ? FAST_PASSES_MAX
+                                        : passes;
+    double v = (double)sigma * sigma / passes;              /* variance of one box */
+    int r = (int)floor((sqrt(12.0 * v + 1.0) - 1.0) / 2.0); /* largest r with r(r+1)/3 <= v */
+    double alpha = (2 * r + 1) * (v - r * (r + 1) / 3.0) / (2.0 * ((r + 1.0) * (r + 1.0) - v));
+    box->passes = passes;
+    box->r = r;
+    box->alpha = (float)alpha;
+    box->scale = (float)(1.0 / (2 * r + 1 + 2 * alpha));
 }
 
-/* Variance of the forward-and-backward filter. Each pole d on its own is a
- * geometric decay by 1/d per step, whose variance is d / (d - 1)^2;
- * variances add up over the poles (d and its conjugate: twice the real
- * part), and over the two directions. */
-static double iir_variance(double q)
-{
-    double complex d = pole_scaled(fast_pair, q), r = pole_scaled(fast_real, q);
-    return 2.0 * (2.0 * creal(d / ((d - 1.0) * (d - 1.0))) + creal(r / ((r - 1.0) * (r - 1.0))));
-}
+/* --- One box pass down a strip ---------------------------------------------- */
 
-/* The stretch q whose variance is sigma^2, by bisection: the variance grows
- * with q, and q = 1 at sigma 2 (what the poles were fitted to). */
-static double iir_stretch(float sigma)
+/* A strip is a run of positions (rows of the image, or columns) of
+ * FAST_STRIP floats each: FAST_STRIP independent signals side by side.
+ * box_strip() blurs all of them along the run at once, from in to out, for
+ * positions [first, last); in must hold positions [first - r - 1, last + r + 1).
+ * The loops over one position have fixed bounds and no dependence between
+ * lanes, and `restrict` promises in and out do not overlap: that is what lets
+ * the compiler use SIMD instructions. */
+static void box_strip(const float *restrict in, float *restrict out, int first, int last,
+                      const struct fast_box *box)
 {
-    double lo = 0.25, hi = 2.0 * sigma, want = (double)sigma * sigma;
-    for (int i = 0; i < 60; i++) {
-        double q = (lo + hi) / 2;
-        if (iir_variance(q) < want)
-            lo = q;
-        else
-            hi = q;
+    const int r = box->r;
+    const float alpha = box->alpha, scale = box->scale;
+    float sum[FAST_STRIP] = {0}; /* sum over [y - r, y + r] of each lane, slid along */
+    for (int d = -r; d <= r; d++) {
+        const float *row = in + (ptrdiff_t)(first + d) * FAST_STRIP;
+        for (int s = 0; s < FAST_STRIP; s++)
+            sum[s] += row[s];
     }
-    return (lo + hi) / 2;
-}
-
-/* One step of the filter in double, for iir_edge_matrix(): the same as
- * iir_step() below. */
-static double iir_step_exact(const struct fast_iir *f, double s[FAST_STATE], double x)
-{
-    double y = f->gain * x + f->a2 * s[1] + f->a1 * s[0];
-    s[1] = s[0];
-    s[0] = y;
-    s[2] = y + f->b * s[2];
-    return s[2];
-}
-
-/* Where the backward pass must start, given where the forward one ended.
- *
- * After the line, its last sample u repeats forever, and both passes
- * settle towards it (their states towards u times settle[]). How far the
- * backward pass's state is from there at the end of the line depends only,
- * and linearly, on how far the forward pass's state was: a 3x3 matrix.
- * Triggs and Sdika (2006) derive it in closed form for a filter of one
- * section; here column j is found by running the filter over what follows
- * the line: forwards from a state 1 away in place j and 0 in the others,
- * the input at u (0 away), for n steps, until what is left is below 1e-9;
- * then backwards over that, from 0 away at the far end. Microseconds, once
- * per blur. */
-static int iir_edge_matrix(struct fast_iir *f, double decay)
-{
-    const int n = (int)ceil(log(1e-9) / log(decay));
-    double *w = malloc(sizeof(double) * (size_t)n);
-    if (w == NULL)
-        return -1;
-    for (int j = 0; j < FAST_STATE; j++) {
-        double s[FAST_STATE] = {0};
-        s[j] = 1;
-        for (int m = 0; m < n; m++)
-            w[m] = iir_step_exact(f, s, 0);
-        memset(s, 0, sizeof s);
-        for (int m = n - 1; m >= 0; m--)
-            iir_step_exact(f, s, w[m]);
-        for (int i = 0; i < FAST_STATE; i++)
-            f->edge[i][j] = (float)s[i];
-    }
-    free(w);
-    return 0;
-}
-
-/* The weights for sigma. The pair of poles p and conj(p) (p = 1/d,
- * stretched) is 1 / ((1 - p z^-1)(1 - conj(p) z^-1)): multiplied out,
- * a1 = 2 Re(p) and a2 = -|p|^2; the real pole r gives b = r. The gains are
- * computed from the weights as rounded to float, which is what the blur
- * uses, so that a flat image stays flat.
- *
- * Why two sections rather than one recursion of order 3: at large sigma
- * the poles are close to 1, and each output is the difference of large,
- * nearly equal terms, whose rounding errors the recursion keeps feeding
- * back. In float, one recursion is up to 3 levels off blur_gauss() on the
- * workshop photos at sigma 50; the two sections stay within 1. */
-static int iir_for_sigma(struct fast_iir *f, float sigma)
-{
-    const double q = iir_stretch(sigma);
-    const double complex p = 1.0 / pole_scaled(fast_pair, q);
-    const double r = creal(1.0 / pole_scaled(fast_real, q));
-    f->a1 = (float)(2.0 * creal(p));
-    f->a2 = (float)(-cabs(p) * cabs(p));
-    f->b = (float)r;
-    const double pair_gain = 1.0 - (double)f->a1 - (double)f->a2, real_gain = 1.0 - (double)f->b;
-    f->gain = (float)(pair_gain * real_gain);
-    /* Fed 1s, the pair settles at gain / pair_gain, the real pole at that
-     * divided by real_gain: 1. */
-    f->settle[0] = f->settle[1] = (float)real_gain;
-    f->settle[2] = 1.0f;
-    return iir_edge_matrix(f, fmax(cabs(p), r));
-}
-
-/* --- The recursion, 8 lines side by side ------------------------------------ */
-
-/* The helpers below take and return v8f, which GCC warns changes the calling
- * convention between builds with and without AVX. They are inlined: there is
- * no call, so no convention to disagree on. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-/* Before the line, its first sample x repeated forever: the filter has
- * settled. */
-__attribute__((always_inline)) static inline void iir_start(const struct fast_iir *f,
-                                                            v8f s[FAST_STATE], v8f x)
-{
-    for (int i = 0; i < FAST_STATE; i++)
-        s[i] = f->settle[i] * x;
-}
-
-/* One step: the output for input x. In the first section the newest output
- * is added last: the rest does not have to wait for it. */
-__attribute__((always_inline)) static inline v8f iir_step(const struct fast_iir *f,
-                                                          v8f s[FAST_STATE], v8f x)
-{
-    v8f y = f->gain * x + f->a2 * s[1] + f->a1 * s[0];
-    s[1] = s[0];
-    s[0] = y;
-    s[2] = y + f->b * s[2];
-    return s[2];
-}
-
-/* From the end of the forward pass (s, and the last input u) to the start
- * of the backward one, through the edge matrix. */
-__attribute__((always_inline)) static inline void iir_turn(const struct fast_iir *f,
-                                                           v8f s[FAST_STATE], v8f u)
-{
-    v8f away[FAST_STATE];
-    for (int j = 0; j < FAST_STATE; j++)
-        away[j] = s[j] - f->settle[j] * u;
-    for (int i = 0; i < FAST_STATE; i++) {
-        s[i] = f->settle[i] * u;
-        for (int j = 0; j < FAST_STATE; j++)
-            s[i] += f->edge[i][j] * away[j];
-    }
-}
-
-/* --- Bytes in and out ------------------------------------------------------- */
-
-/* Written plainly (below), these become one conversion per byte with GCC 12,
- * which costs more than the blur itself; AVX2 has instructions that convert
- * 8 or 32 at once. The AVX2 versions are not always_inline: GCC refuses that
- * for AVX2 code in a function built without AVX2 (the plain bodies, which
- * never call them: `avx2` is a constant there, see run_iir()). It inlines
- * them all the same into the AVX2 functions. */
-__attribute__((target("avx2"))) static inline v8f load8_avx2(const uint8_t *p)
-{
-    return (v8f)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-}
-
-/* Four vectors to 32 bytes, rounded to the nearest, and clamped to [0, 255]
- * by the packs (the filter's response dips a little below zero far out, so
- * results may overshoot slightly). The packs work within 128-bit halves, so
- * the bytes come out as a0-3 b0-3 c0-3 d0-3 a4-7 b4-7 c4-7 d4-7: a last
- * permutation puts them in order. */
-__attribute__((target("avx2"))) static inline __m256i pack4_avx2(v8f a, v8f b, v8f c, v8f d)
-{
-    __m256i ab = _mm256_packus_epi32(_mm256_cvtps_epi32((__m256)a), _mm256_cvtps_epi32((__m256)b));
-    __m256i cd = _mm256_packus_epi32(_mm256_cvtps_epi32((__m256)c), _mm256_cvtps_epi32((__m256)d));
-    return _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd),
-                                       _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
-/* 8n bytes from n vectors, n from 2 to 4. */
-__attribute__((target("avx2"))) static inline void store_avx2(uint8_t *p, const v8f v[], int n)
-{
-    __m256i b = pack4_avx2(v[0], v[1], v[n > 2 ? 2 : 0], v[n > 3 ? 3 : 0]);
-    if (n == 4) {
-        _mm256_storeu_si256((__m256i *)p, b);
-        return;
-    }
-    _mm_storeu_si128((__m128i *)p, _mm256_castsi256_si128(b));
-    if (n == 3)
-        _mm_storel_epi64((__m128i *)(p + 16), _mm256_extracti128_si256(b, 1));
-}
-
-__attribute__((always_inline)) static inline v8f load8(const uint8_t *p, int avx2)
-{
-    if (avx2)
-        return load8_avx2(p);
-    v8f v;
-    for (int i = 0; i < FAST_LANES; i++)
-        v[i] = p[i];
-    return v;
-}
-
-__attribute__((always_inline)) static inline void store(uint8_t *p, const v8f v[], int n, int avx2)
-{
-    if (avx2) {
-        store_avx2(p, v, n);
-        return;
-    }
-    for (int k = 0; k < n; k++)
-        for (int i = 0; i < FAST_LANES; i++) {
-            int b = (int)(v[k][i] + 0.5f);
-            p[k * FAST_LANES + i] = (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
+    for (int y = first; y < last; y++) {
+        const float *outer_lo = in + (ptrdiff_t)(y - r - 1) * FAST_STRIP;
+        const float *outer_hi = in + (ptrdiff_t)(y + r + 1) * FAST_STRIP;
+        const float *leaving = in + (ptrdiff_t)(y - r) * FAST_STRIP;
+        float *o = out + (ptrdiff_t)y * FAST_STRIP;
+        for (int s = 0; s < FAST_STRIP; s++) {
+            o[s] = (sum[s] + alpha * (outer_lo[s] + outer_hi[s])) * scale;
+            sum[s] += outer_hi[s] - leaving[s];
         }
+    }
 }
 
-/* n bytes copied into a zeroed buffer of `full`, so that the partial tiles
- * and strips at the end of a line can be loaded as whole ones. */
-static inline const uint8_t *padded(uint8_t *buf, size_t full, const uint8_t *p, size_t n)
+/* All box->passes passes over a strip of n positions, padded by m on both
+ * sides. Each pass needs r + 1 valid positions beyond what it produces, so
+ * each produces r + 1 fewer on either side; the last one exactly [0, n).
+ * Returns the buffer holding the result. */
+static float *box_passes(float *strip[2], int n, int m, const struct fast_box *box)
 {
-    memset(buf, 0, full);
-    memcpy(buf, p, n);
-    return buf;
+    for (int k = 0; k < box->passes; k++) {
+        int reach = m - (k + 1) * (box->r + 1);
+        box_strip(strip[k % 2], strip[(k + 1) % 2], -reach, n + reach, box);
+    }
+    return strip[box->passes % 2];
 }
 
 /* --- The two phases, each split over threads -------------------------------- */
 
-/* The horizontal result goes straight into dst, rounded to bytes, and the
- * vertical phase blurs dst in place. Rounding in between costs at most half a
- * level, and the vertical blur averages it out further. */
+/* Between the phases, the horizontal result is kept strip by strip: strip s
+ * holds samples s * FAST_STRIP .. of every row, its rows FAST_STRIP floats
+ * apart, with `pad` spare rows above and below for the vertical passes. So
+ * the vertical phase reads each strip as one contiguous block, instead of
+ * 128 bytes from each of thousands of rows, every one on another page. */
 struct fast_job {
     const struct img *src;
     struct img *dst;
-    struct fast_iir iir;
+    float *cols; /* box path: the strips, see above */
+    int nstrips; /* strips per row: ceil(width * channels / FAST_STRIP) */
+    struct fast_box box;
+    int pad;                         /* passes * (r + 1): how far the passes reach */
     const struct blur_kernel *exact; /* not NULL: small sigma, exact passes instead */
     float *tmp;                      /* exact path: the horizontal result, like blur_gauss */
     int phase;                       /* 0: along rows, 1: along columns */
-    int begin, end; /* this thread's part: blocks of rows or strips, rows (exact path) */
+    int begin, end; /* this thread's part: blocks of rows or strips (boxes), rows (exact) */
     int rc;
     pthread_t tid; /* when started: the thread running this part */
     int started;
 };
 
-/* Turns an 8x8 tile on its side: m[r] holds row r, lanes 0..7 its columns;
- * afterwards m[c] holds column c. Three rounds of interleaving pairs of
- * registers, which AVX2 does in one instruction each (single floats, then
- * pairs, then halves): 24 shuffles for 64 samples. */
-__attribute__((always_inline)) static inline void transpose8(v8f m[8])
+/* Row 0 of strip s of the horizontal result; rows -pad .. height + pad - 1
+ * are there. */
+static float *column_strip(const struct fast_job *j, int s)
 {
-    const v8i lo32 = {0, 8, 1, 9, 4, 12, 5, 13}, hi32 = {2, 10, 3, 11, 6, 14, 7, 15};
-    const v8i lo64 = {0, 1, 8, 9, 4, 5, 12, 13}, hi64 = {2, 3, 10, 11, 6, 7, 14, 15};
-    const v8i lo128 = {0, 1, 2, 3, 8, 9, 10, 11}, hi128 = {4, 5, 6, 7, 12, 13, 14, 15};
-    v8f a[8], b[8];
-    for (int r = 0; r < 8; r += 2) { /* a[r]: columns 0, 1, 4, 5 of rows r, r + 1 */
-        a[r] = __builtin_shuffle(m[r], m[r + 1], lo32);
-        a[r + 1] = __builtin_shuffle(m[r], m[r + 1], hi32);
-    }
-    for (int r = 0; r < 8; r += 4) { /* b[r + c]: columns c and c + 4 of rows r .. r + 3 */
-        b[r] = __builtin_shuffle(a[r], a[r + 2], lo64);
-        b[r + 1] = __builtin_shuffle(a[r], a[r + 2], hi64);
-        b[r + 2] = __builtin_shuffle(a[r + 1], a[r + 3], lo64);
-        b[r + 3] = __builtin_shuffle(a[r + 1], a[r + 3], hi64);
-    }
-    for (int c = 0; c < 4; c++) {
-        m[c] = __builtin_shuffle(b[c], b[c + 4], lo128);
-        m[c + 4] = __builtin_shuffle(b[c], b[c + 4], hi128);
-    }
+    size_t len = (size_t)(j->src->height + 2 * j->pad) * FAST_STRIP;
+    return j->cols + (size_t)s * len + (size_t)j->pad * FAST_STRIP;
 }
 
-/* Pixels x0 .. x0 + 7 of 8 rows (8 ch samples of each), turned so that t[i]
- * holds sample i of the tile, one row per lane. `np` pixels are left in the
- * rows: if fewer than 8, the rest of the tile is zeros, never used. */
-__attribute__((always_inline)) static inline void tile_load(const uint8_t *const row[8], int x0,
-                                                            int np, int ch, int avx2, v8f t[])
+/* The strips of the horizontal result are written a row at a time: 128
+ * bytes into each of hundreds of strips, far apart. With the usual 4 KB
+ * pages, every one of those writes lands on another page and costs a TLB
+ * miss; 2 MB pages ("huge pages", if the kernel has them) cover 16 times
+ * more strips each. */
+static void *big_alloc(size_t size)
 {
-    uint8_t pad[8][4 * 8];
-    for (int g = 0; g < ch; g++) {
-        v8f m[8];
-        for (int r = 0; r < 8; r++) {
-            const uint8_t *p = row[r] + (size_t)x0 * ch;
-            if (np < 8 && g == 0)
-                padded(pad[r], sizeof pad[r], p, (size_t)np * ch);
-            m[r] = load8((np < 8 ? pad[r] : p) + g * 8, avx2);
+    const size_t huge = 2u << 20;
+    size = (size + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, size);
+    if (p != NULL)
+        madvise(p, size, MADV_HUGEPAGE); /* a hint: without it, still right */
+    return p;
+}
+
+/* Rows per block of the horizontal phase: as many as fill the lanes. */
+static int rows_per_block(int channels)
+{
+    return FAST_STRIP / channels;
+}
+
+/* A strip buffer of n positions padded by m; the result points at position
+ * 0, so [-m] is the first one. Free it with free(result - m * FAST_STRIP). */
+static float *strip_alloc(int n, int m)
+{
+    float *mem = calloc((size_t)(n + 2 * m) * FAST_STRIP, sizeof *mem);
+    return mem == NULL ? NULL : mem + (size_t)m * FAST_STRIP;
+}
+
+static void strip_free(float *strip, int m)
+{
+    if (strip != NULL)
+        free(strip - (size_t)m * FAST_STRIP);
+}
+
+/* Horizontal: a block of rows is turned on its side, so that position x of
+ * the strip holds pixel x of every row of the block, all channels. Then the
+ * same box_strip() that runs down columns runs along rows, vectorized across
+ * rows, instead of one slow sample at a time along each row. */
+static int horizontal(struct fast_job *j)
+{
+    const int w = j->src->width, h = j->src->height, c = j->src->channels, m = j->pad;
+    const int rows = rows_per_block(c);
+    float *strip[2] = {strip_alloc(w, m), strip_alloc(w, m)};
+    int rc = strip[0] != NULL && strip[1] != NULL ? 0 : -1;
+    for (int blk = j->begin; blk < j->end && rc == 0; blk++) {
+        int y0 = blk * rows, ny = h - y0 < rows ? h - y0 : rows;
+        /* In: pixel x of row y0 + dy goes to lanes dy * c .. of position x;
+         * the m positions beyond either edge repeat the edge pixel. */
+        for (int dy = 0; dy < ny; dy++) {
+            const uint8_t *row = img_row(j->src, y0 + dy);
+            float *to = strip[0] + dy * c;
+            for (int x = -m; x < w + m; x++) {
+                const uint8_t *px = row + (size_t)(x < 0 ? 0 : x < w ? x : w - 1) * c;
+                for (int ch = 0; ch < c; ch++)
+                    to[(ptrdiff_t)x * FAST_STRIP + ch] = px[ch];
+            }
         }
-        transpose8(m);
-        for (int i = 0; i < 8; i++)
-            t[g * 8 + i] = m[i];
-    }
-}
-
-/* The reverse of tile_load(): t[i] is sample i of the tile for 8 rows, of
- * which `np` pixels are written. */
-__attribute__((always_inline)) static inline void tile_store(uint8_t *const row[8], int x0, int np,
-                                                             int ch, int avx2, const v8f t[])
-{
-    v8f m[4][8]; /* m[g][r]: samples 8g .. 8g + 7 of the tile in row r */
-    for (int g = 0; g < ch; g++) {
-        for (int i = 0; i < 8; i++)
-            m[g][i] = t[g * 8 + i];
-        transpose8(m[g]);
-    }
-    for (int r = 0; r < 8; r++) {
-        v8f pixels[4];
-        uint8_t pad[4 * 8];
-        for (int g = 0; g < ch; g++)
-            pixels[g] = m[g][r];
-        store(np == 8 ? row[r] + (size_t)x0 * ch : pad, pixels, ch, avx2);
-        if (np < 8)
-            memcpy(row[r] + (size_t)x0 * ch, pad, (size_t)np * ch);
-    }
-}
-
-/* The recursion over a tile of `np` pixels, its `ch` channels each a line
- * of its own: from t into `out` going forwards, from `in` into t going
- * backwards. */
-__attribute__((always_inline)) static inline void
-tile_forward(const struct fast_iir *f, v8f s[][FAST_STATE], const v8f t[], v8f *out, int np, int ch)
-{
-    for (int p = 0; p < np; p++)
-        for (int c = 0; c < ch; c++)
-            out[p * ch + c] = iir_step(f, s[c], t[p * ch + c]);
-}
-
-__attribute__((always_inline)) static inline void
-tile_backward(const struct fast_iir *f, v8f s[][FAST_STATE], const v8f *in, v8f t[], int np, int ch)
-{
-    for (int p = np - 1; p >= 0; p--)
-        for (int c = 0; c < ch; c++)
-            t[p * ch + c] = iir_step(f, s[c], in[p * ch + c]);
-}
-
-/* Horizontal: blocks of 8 rows, one per lane, going along them 8 pixels at
- * a time. The 3 or 4 channels of a pixel are independent steps, which the
- * processor overlaps. The forward result of the block goes into `line`
- * (line[i] is sample i of the 8 rows); the backward pass reads it from the
- * end, and writes bytes into dst. (The last block may have fewer rows: its
- * spare lanes repeat the last row, and so compute exactly its result, which
- * they write there again.) `ch` is the image's channels, passed apart so
- * that it can be a constant: see horizontal_for_channels(). */
-__attribute__((always_inline)) static inline void horizontal_body(struct fast_job *j, v8f *line,
-                                                                  int ch, int avx2)
-{
-    const struct fast_iir f = j->iir; /* a copy that no store can change: kept in registers */
-    const int w = j->src->width, h = j->src->height;
-    for (int blk = j->begin; blk < j->end; blk++) {
-        const int y0 = blk * 8, ny = h - y0 < 8 ? h - y0 : 8;
-        const uint8_t *in[8];
-        uint8_t *out[8];
-        for (int r = 0; r < 8; r++) {
-            in[r] = img_row(j->src, y0 + (r < ny ? r : ny - 1));
-            out[r] = img_row(j->dst, y0 + (r < ny ? r : ny - 1));
-        }
-        v8f s[4][FAST_STATE], t[4 * 8];
-        for (int c = 0; c < ch; c++) {
-            v8f first; /* channel c of the first pixel of each row */
-            for (int r = 0; r < 8; r++)
-                first[r] = in[r][c];
-            iir_start(&f, s[c], first);
-        }
-        for (int x0 = 0; x0 < w; x0 += 8) {
-            const int np = w - x0 < 8 ? w - x0 : 8;
-            tile_load(in, x0, np, ch, avx2, t);
-            if (np == 8) /* all but the last: a constant, the loops unroll */
-                tile_forward(&f, s, t, line + (size_t)x0 * ch, 8, ch);
-            else
-                tile_forward(&f, s, t, line + (size_t)x0 * ch, np, ch);
-        }
-        const int np_last = w - (w - 1) / 8 * 8; /* t still holds the last tile */
-        for (int c = 0; c < ch; c++)
-            iir_turn(&f, s[c], t[(np_last - 1) * ch + c]);
-        for (int x0 = (w - 1) / 8 * 8; x0 >= 0; x0 -= 8) {
-            const int np = w - x0 < 8 ? w - x0 : 8;
-            if (np == 8)
-                tile_backward(&f, s, line + (size_t)x0 * ch, t, 8, ch);
-            else
-                tile_backward(&f, s, line + (size_t)x0 * ch, t, np, ch);
-            tile_store(out, x0, np, ch, avx2, t);
+        const float *out = box_passes(strip, w, m, &j->box);
+        /* Out: pixel x of row y0 + dy goes to strip x / per of the result,
+         * row y0 + dy, lanes (x % per) * c .. Strip by strip, so that each
+         * strip's rows y0 .. y0 + ny - 1, contiguous, are written at once. */
+        const int per = FAST_STRIP / c; /* pixels per strip: FAST_STRIP is a multiple of c */
+        for (int s = 0; s * per < w; s++) {
+            int x0 = s * per, nx = w - x0 < per ? w - x0 : per;
+            float *to = column_strip(j, s) + (size_t)y0 * FAST_STRIP;
+            for (int dy = 0; dy < ny; dy++, to += FAST_STRIP) {
+                for (int p = 0; p < nx; p++)
+                    for (int ch = 0; ch < c; ch++)
+                        to[p * c + ch] = out[(ptrdiff_t)(x0 + p) * FAST_STRIP + dy * c + ch];
+                /* The last strip may be narrower: zeros in its unused lanes,
+                 * which the vertical passes compute but nobody reads. */
+                memset(to + nx * c, 0, sizeof(float) * (size_t)(FAST_STRIP - nx * c));
+            }
         }
     }
+    strip_free(strip[0], m);
+    strip_free(strip[1], m);
+    return rc;
 }
 
-/* Vertical, in place in dst: strips of FAST_STRIP bytes of every row, going
- * down; each step loads 16 neighbouring bytes, nothing to gather. The
- * forward result of the strip goes into `line`, FAST_STRIP floats per row;
- * the backward pass, going up, writes the final bytes over the ones the
- * forward pass has read. (The last strip may be narrower: its spare lanes
- * blur zeros, and are never written.) */
-__attribute__((always_inline)) static inline void strip_load(const struct img *im, int y, size_t x0,
-                                                             size_t cols, v8f x[], int avx2)
+/* Vertical: each strip of the horizontal result is a contiguous block, walked
+ * along its rows, never down a column. */
+static int vertical(struct fast_job *j)
 {
-    uint8_t pad[FAST_STRIP];
-    const uint8_t *p = img_row(im, y) + x0;
-    if (cols < FAST_STRIP)
-        p = padded(pad, sizeof pad, p, cols);
-    for (int k = 0; k < FAST_VECS; k++)
-        x[k] = load8(p + k * FAST_LANES, avx2);
-}
-
-__attribute__((always_inline)) static inline void
-strip_store(const struct img *im, int y, size_t x0, size_t cols, const v8f x[], int avx2)
-{
-    uint8_t pad[FAST_STRIP];
-    uint8_t *p = img_row(im, y) + x0;
-    store(cols < FAST_STRIP ? pad : p, x, FAST_VECS, avx2);
-    if (cols < FAST_STRIP)
-        memcpy(p, pad, cols);
-}
-
-/* One strip, `cols` bytes wide: FAST_STRIP, but at the end of the rows.
- * (Unrolled to two rows per turn, its loops measured 5% faster.) */
-__attribute__((always_inline)) static inline void vertical_strip(const struct img *im,
-                                                                 const struct fast_iir *f,
-                                                                 v8f *line, size_t x0, size_t cols,
-                                                                 int avx2)
-{
-    const int h = im->height;
-    v8f s[FAST_VECS][FAST_STATE], x[FAST_VECS];
-    strip_load(im, 0, x0, cols, x, avx2);
-    for (int k = 0; k < FAST_VECS; k++)
-        iir_start(f, s[k], x[k]);
-#pragma GCC unroll 2
-    for (int y = 0; y < h; y++) {
-        __builtin_prefetch(img_row(im, y + FAST_AHEAD < h ? y + FAST_AHEAD : h - 1) + x0);
-        strip_load(im, y, x0, cols, x, avx2);
-        for (int k = 0; k < FAST_VECS; k++)
-            line[(size_t)y * FAST_VECS + k] = iir_step(f, s[k], x[k]);
-    }
-    for (int k = 0; k < FAST_VECS; k++) /* x: the last row's samples */
-        iir_turn(f, s[k], x[k]);
-#pragma GCC unroll 2
-    for (int y = h - 1; y >= 0; y--) {
-        for (int k = 0; k < FAST_VECS; k++)
-            x[k] = iir_step(f, s[k], line[(size_t)y * FAST_VECS + k]);
-        strip_store(im, y, x0, cols, x, avx2);
-    }
-}
-
-__attribute__((always_inline)) static inline void vertical_body(struct fast_job *j, v8f *line,
-                                                                int avx2)
-{
-    const struct fast_iir f = j->iir; /* a copy that no store can change: kept in registers */
+    const int h = j->src->height, m = j->pad;
     const size_t n = (size_t)j->src->width * j->src->channels;
-    for (int blk = j->begin; blk < j->end; blk++) {
-        const size_t x0 = (size_t)blk * FAST_STRIP;
-        if (n - x0 >= FAST_STRIP) /* a constant width: no test for it in the loops */
-            vertical_strip(j->dst, &f, line, x0, FAST_STRIP, avx2);
-        else
-            vertical_strip(j->dst, &f, line, x0, n - x0, avx2);
-    }
-}
-
-/* Images are RGB or RGBA (img.h): each gets its own copy of
- * horizontal_body(), in which the channel count is a constant, so that the
- * loops over channels and tiles unroll into straight code. */
-__attribute__((always_inline)) static inline void horizontal_for_channels(struct fast_job *j,
-                                                                          v8f *line, int avx2)
-{
-    if (j->src->channels == 3)
-        horizontal_body(j, line, 3, avx2);
-    else
-        horizontal_body(j, line, 4, avx2);
-}
-
-/* The same functions compiled twice: for any x86-64 (SSE2: 4 lanes at a
- * time, so each v8f takes two instructions), and for processors with AVX2 (8
- * lanes), chosen when run. */
-__attribute__((target("avx2"))) static void horizontal_avx2(struct fast_job *j, v8f *line)
-{
-    horizontal_for_channels(j, line, 1);
-}
-
-__attribute__((target("avx2"))) static void vertical_avx2(struct fast_job *j, v8f *line)
-{
-    vertical_body(j, line, 1);
-}
-
-/* This thread's part of a phase. The buffer for the forward result of a
- * block (8 rows) or strip (every row) is allocated once per thread and
- * phase, and reused for every block: a few hundred KB. */
-static int run_iir(struct fast_job *j)
-{
-    const size_t n = (size_t)j->src->width * j->src->channels;
-    const size_t vecs = j->phase == 0 ? n : (size_t)j->src->height * FAST_VECS;
-    v8f *line = aligned_alloc(sizeof(v8f), vecs * sizeof(v8f));
-    if (line == NULL)
+    float *scratch = strip_alloc(h, m);
+    if (scratch == NULL)
         return -1;
-    /* Over a long dark stretch, the filter's memory of the last bright pixel
-     * decays towards 0 without ever reaching it, below 1e-38: "subnormal"
-     * floats, on which many processors take a hundred times longer. They
-     * cannot change a byte: flush them to zero (in this thread, for now). */
-    const unsigned csr = _mm_getcsr();
-    _mm_setcsr(csr | _MM_FLUSH_ZERO_ON | _MM_DENORMALS_ZERO_ON);
-    const int avx2 = __builtin_cpu_supports("avx2");
-    if (j->phase == 0 && avx2)
-        horizontal_avx2(j, line);
-    else if (j->phase == 0)
-        horizontal_for_channels(j, line, 0);
-    else if (avx2)
-        vertical_avx2(j, line);
-    else
-        vertical_body(j, line, 0);
-    _mm_setcsr(csr);
-    free(line);
+    for (int s = j->begin; s < j->end; s++) {
+        size_t x0 = (size_t)s * FAST_STRIP;
+        size_t cols = n - x0 < FAST_STRIP ? n - x0 : FAST_STRIP; /* the last strip is narrower */
+        float *strip[2] = {column_strip(j, s), scratch};
+        for (int y = 1; y <= m; y++) { /* beyond the edges: the edge rows */
+            memcpy(strip[0] - (ptrdiff_t)y * FAST_STRIP, strip[0], sizeof(float) * FAST_STRIP);
+            memcpy(strip[0] + (ptrdiff_t)(h - 1 + y) * FAST_STRIP,
+                   strip[0] + (ptrdiff_t)(h - 1) * FAST_STRIP, sizeof(float) * FAST_STRIP);
+        }
+        const float *out = box_passes(strip, h, m, &j->box);
+        for (int y = 0; y < h; y++) {
+            /* Round a whole strip row (fixed bounds: vectorized), keep cols. */
+            const float *o = out + (ptrdiff_t)y * FAST_STRIP;
+            uint8_t row[FAST_STRIP];
+            for (int i = 0; i < FAST_STRIP; i++) {
+                float v = o[i] + 0.5f; /* float error may overshoot [0, 255] a little */
+                row[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+            memcpy(img_row(j->dst, y) + x0, row, cols);
+        }
+    }
+    strip_free(scratch, m);
     return 0;
 }
 
@@ -617,12 +284,12 @@ static void *fast_worker(void *arg)
     else if (j->exact != NULL)
         j->rc = blur_rows_v(j->tmp, j->dst, j->exact, j->begin, j->end, NULL);
     else
-        j->rc = run_iir(j);
+        j->rc = j->phase == 0 ? horizontal(j) : vertical(j);
     return NULL;
 }
 
-/* Runs one phase over `total` rows, blocks or strips, split evenly over up
- * to `threads` threads: part 0 runs in this thread, the others in new ones.
+/* Runs one phase over `total` rows or strips, split evenly over up to
+ * `threads` threads: part 0 runs in this thread, the others in new ones.
  * Returns -1 if a part failed or there was no memory to start them. */
 static int run_phase(const struct fast_job *proto, int phase, int total, int threads)
 {
@@ -665,21 +332,25 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
     struct fast_job job = {.src = src, .dst = dst};
     struct blur_kernel kernel = {0};
     int parts[2]; /* how many pieces each phase is split into */
-    int rc;
     if (sigma < FAST_SIGMA_EXACT) {
-        /* A kernel of at most 2 * 6 + 1 taps: cheap enough, and exact. */
+        /* A kernel of at most 2 * 6 + 1 taps: the exact passes cost no more
+         * than the boxes would, and boxes that narrow miss by up to 10 levels. */
         if (blur_kernel_init(&kernel, sigma, err) != 0)
             return -1;
         job.exact = &kernel;
         job.tmp = blur_tmp_alloc(src, err);
-        rc = job.tmp == NULL ? -1 : 0;
         parts[0] = parts[1] = src->height;
     } else {
-        rc = iir_for_sigma(&job.iir, sigma);
-        size_t n = (size_t)src->width * src->channels;
-        parts[0] = (src->height + FAST_LANES - 1) / FAST_LANES;
-        parts[1] = (int)((n + FAST_STRIP - 1) / FAST_STRIP);
+        box_for_sigma(&job.box, sigma);
+        job.pad = job.box.passes * (job.box.r + 1);
+        job.nstrips = (int)(((size_t)src->width * src->channels + FAST_STRIP - 1) / FAST_STRIP);
+        job.cols = big_alloc(sizeof(float) * FAST_STRIP * (size_t)job.nstrips *
+                             (size_t)(src->height + 2 * job.pad));
+        parts[0] =
+            (src->height + rows_per_block(src->channels) - 1) / rows_per_block(src->channels);
+        parts[1] = job.nstrips;
     }
+    int rc = job.tmp == NULL && job.cols == NULL ? -1 : 0;
     if (threads < 1)
         threads = 1;
     /* Every horizontal result must be written before any vertical pass reads
@@ -690,6 +361,7 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
         rc = run_phase(&job, 1, parts[1], threads);
     blur_kernel_free(&kernel);
     free(job.tmp);
+    free(job.cols);
     if (rc != 0)
         return err_set(err, "fast blur: out of memory for a %dx%d image", src->width, src->height);
     return 0;

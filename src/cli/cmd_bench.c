@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +35,7 @@
 #include "batch.h"
 #include "blur.h"
 #include "img.h"
+#include "photos.h"
 #include "runlog.h"
 #include "styles.h"
 
@@ -68,17 +68,18 @@ static const char *const phases[3] = {"decode", "blur", "encode"};
 
 static void usage(FILE *out)
 {
-    char known[256];
-    styles_names(known, sizeof known);
     fprintf(out,
             "usage: retreat bench [--sigma S] [--threads N] [--style NAME]... [--repeat N]\n"
             "                     [--csv] [--run-log FILE] [-o DIR] [FILE...]\n"
             "\n"
             "Runs every blur style (or each one named with --style) on the same images\n"
-            "(default: workshop/images/*.png and *.jpg) and prints a table of timings.\n"
+            "(default: the eight workshop photos, 8 to 20 megapixels, in %s,\n"
+            "from the packages %s) and prints a table of timings.\n"
             "\n"
-            "  --style NAME     run this style (repeatable; default: all), one of:\n"
-            "                   %s\n"
+            "  --style NAME     run this style (repeatable; default: all), one of:\n",
+            PHOTOS_DIR, PHOTOS_PACKAGES);
+    styles_print(out, "      ");
+    fprintf(out,
             "  --threads N      workers a concurrent style may use (default: CPUs, %ld)\n"
             "  --sigma S        blur strength, %.1f to %.1f (default %.1f)\n"
             "  --repeat N       run the styles N times, in turn, and report the fastest\n"
@@ -89,8 +90,7 @@ static void usage(FILE *out)
             "                   folder, removed afterwards)\n"
             "\n"
             "Exit status: 0 all blurred, 1 some image or style failed, 2 usage error.\n",
-            known, sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX,
-            BLUR_SIGMA_DEFAULT);
+            sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX, BLUR_SIGMA_DEFAULT);
 }
 
 /* Fills o from argv; prints why and returns -1 on a usage error. */
@@ -168,16 +168,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
         }
     }
     return 0;
-}
-
-/* The workshop photos, when no file is named. The caller frees g. */
-static int default_images(glob_t *g)
-{
-    memset(g, 0, sizeof *g);
-    glob("workshop/images/*.png", 0, NULL, g);
-    glob("workshop/images/*.jpg", g->gl_pathc ? GLOB_APPEND : 0, NULL, g);
-    glob("workshop/images/*.jpeg", g->gl_pathc ? GLOB_APPEND : 0, NULL, g);
-    return g->gl_pathc > 0 ? 0 : -1;
 }
 
 /* Megapixels of every input (0 for those that do not load). Reading each file
@@ -283,6 +273,8 @@ static void print_table(const struct bench_opts *o, const struct bench_row *rows
     }
     for (size_t r = 0; r < n; r++) {
         const struct bench_row *row = &rows[r];
+        if (!o->csv && row->style->beyond && (r == 0 || !rows[r - 1].style->beyond))
+            printf("-- %s: library code, not an exercise --\n", STYLES_BEYOND);
         double wall = row->m.wall_s;
         double mps = wall > 0 ? row->mpix / wall : 0;
         double cpu = wall > 0 ? 100.0 * row->m.cpu_s / wall : 0;
@@ -307,7 +299,8 @@ static void print_table(const struct bench_opts *o, const struct bench_row *rows
                "speedup: linear's wall time / this one. MP/s: megapixels blurred per second.\n"
                "CPU: user + system time / wall time; 100%% is one core busy all along.\n"
                "workers: distinct threads or processes that worked; at once: the most that\n"
-               "worked at the same instant (run log). fast is approximate, the others exact.\n");
+               "worked at the same instant (run log). fast and expert are approximate\n"
+               "(within 4 levels), the others exact.\n");
 }
 
 /* One line per failure; an image that fails the same way in every style
@@ -435,19 +428,19 @@ int cmd_bench(int argc, char **argv)
         return help ? 0 : 2;
     }
 
-    glob_t g = {0};
+    char **workshop = NULL;
+    size_t nworkshop = 0;
     const char *const *inputs = (const char *const *)argv + optind;
     size_t count = (size_t)(argc - optind);
     if (count == 0) {
-        if (default_images(&g) != 0) {
-            globfree(&g);
+        struct err perr;
+        if (photos_workshop(&workshop, &nworkshop, &perr) != 0) {
             free(o.selected);
-            fprintf(stderr, "retreat bench: no images named, and none in workshop/images/ "
-                            "(run from the top of the repo, or name the files)\n");
+            fprintf(stderr, "retreat bench: %s; or name the photos to blur\n", perr.msg);
             return 2;
         }
-        inputs = (const char *const *)g.gl_pathv;
-        count = g.gl_pathc;
+        inputs = (const char *const *)workshop;
+        count = nworkshop;
     }
 
     struct err err;
@@ -531,6 +524,6 @@ out:
     free(o.selected);
     runlog_close(log);
     runlog_close(file_log);
-    globfree(&g);
+    photos_free(workshop, nworkshop);
     return status;
 }

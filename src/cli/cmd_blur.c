@@ -34,25 +34,22 @@ struct blur_opts {
 
 static void usage(FILE *out)
 {
-    char known[256];
-    styles_names(known, sizeof known);
+    fprintf(out, "usage: retreat blur [--style NAME] [--threads N] [--sigma S] [-o DIR]\n"
+                 "                    [--run-log FILE] FILE...\n"
+                 "\n"
+                 "Blurs every FILE with a Gaussian of the given sigma into DIR, keeping its\n"
+                 "name (a format other than PNG or JPEG is written as PNG).\n"
+                 "\n"
+                 "  --style NAME     how to share out the work (default pool), one of:\n");
+    styles_print(out, "      ");
     fprintf(out,
-            "usage: retreat blur [--style NAME] [--threads N] [--sigma S] [-o DIR]\n"
-            "                    [--run-log FILE] FILE...\n"
-            "\n"
-            "Blurs every FILE with a Gaussian of the given sigma into DIR, keeping its\n"
-            "name (a format other than PNG or JPEG is written as PNG).\n"
-            "\n"
-            "  --style NAME     how to share out the work (default pool), one of:\n"
-            "                   %s\n"
             "  --threads N      workers a concurrent style may use (default: CPUs, %ld)\n"
             "  --sigma S        blur strength, %.1f to %.1f (default %.1f)\n"
             "  -o DIR           output folder, created if missing (default out)\n"
             "  --run-log FILE   append the run's spans (JSON Lines, docs/RUNLOG.md) to FILE\n"
             "\n"
             "Exit status: 0 all blurred, 1 some file failed, 2 usage error.\n",
-            known, sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX,
-            BLUR_SIGMA_DEFAULT);
+            sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX, BLUR_SIGMA_DEFAULT);
 }
 
 /* Fills opts from argv; on a usage error prints why and returns -1. On

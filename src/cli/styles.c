@@ -1,8 +1,9 @@
 /* styles.c - the table of blur styles, and running one; see styles.h.
  *
  * The run functions are the reference solutions in solutions/, linked from
- * libsolutions.a. Adding a style to the ladder means one row here, in the
- * order of the exercises, so that the table reads like the workshop agenda.
+ * libsolutions.a, and after them the library's styles beyond the ladder.
+ * Adding a style to the ladder means one row here, in the order of the
+ * exercises, so that the table reads like the workshop agenda.
  * Below the table: running a style with a progress bar and measuring it, and
  * the checks on the output folder that every command running styles needs.
  */
@@ -15,19 +16,22 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "blur_expert.h"
 #include "clock.h"
 #include "ladder.h"
 #include "progress.h"
 
 const struct style styles[] = {
-    {"linear", 2, "one image after the other: the baseline", 0, linear_run},
-    {"processes", 3, "worker processes (fork), results back through a pipe", 1, processes_run},
-    {"threads", 4, "one thread per image", 1, threads_run},
-    {"pool", 5, "a fixed pool of threads taking images from a shared queue", 1, pool_run},
-    {"rows", 6, "one image at a time, its rows split in bands over threads", 1, rows_run},
-    {"pipeline", 7, "decode, blur and encode stages joined by channels", 1, pipeline_run},
-    {"fast", 8, "an O(1)-per-pixel approximate Gaussian on threads", 1, fast_run},
-    {NULL, 0, NULL, 0, NULL},
+    {"linear", 2, "one image after the other: the baseline", 0, linear_run, 0},
+    {"processes", 3, "worker processes (fork), results back through a pipe", 1, processes_run, 0},
+    {"threads", 4, "one thread per image", 1, threads_run, 0},
+    {"pool", 5, "a fixed pool of threads taking images from a shared queue", 1, pool_run, 0},
+    {"rows", 6, "one image at a time, its rows split in bands over threads", 1, rows_run, 0},
+    {"pipeline", 7, "decode, blur and encode stages joined by channels", 1, pipeline_run, 0},
+    {"fast", 8, "stacked box blurs: an O(1)-per-pixel approximate Gaussian", 1, fast_run, 0},
+    {"expert", 0, "beyond the ladder: a recursive Gaussian, 8 lines per AVX2 register", 1,
+     blur_expert_run, 1},
+    {NULL, 0, NULL, 0, NULL, 0},
 };
 
 size_t styles_count(void)
@@ -58,6 +62,12 @@ void styles_names(char *buf, size_t cap)
             break;
         len += (size_t)n;
     }
+}
+
+void styles_print(FILE *out, const char *indent)
+{
+    for (const struct style *s = styles; s->name != NULL; s++)
+        fprintf(out, "%s%-10s %s\n", indent, s->name, s->summary);
 }
 
 int styles_lookup(const char *name, const struct style **out, struct err *err)

@@ -7,8 +7,11 @@
  * overlay, and the function that runs it (see ladder.h).
  *
  * The table is in ladder order, simplest first, so "linear" - the baseline of
- * every speedup - is always styles[0]. It ends with an entry whose name is
- * NULL, like the command table in commands.h:
+ * every speedup - is always styles[0]. After the ladder come the styles that
+ * are beyond it (`beyond` set, exercise 0): library code that goes past what
+ * a learner writes, such as "expert" (blur_expert.h), shown with the label
+ * STYLES_BEYOND. It ends with an entry whose name is NULL, like the command
+ * table in commands.h:
  *
  *     for (const struct style *s = styles; s->name != NULL; s++)
  *         printf("%-10s %s\n", s->name, s->summary);
@@ -28,10 +31,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "batch.h"
 #include "err.h"
 #include "style.h"
+
+/* How commands label a style that is beyond the ladder. */
+#define STYLES_BEYOND "beyond the ladder"
 
 
 /* The styles in ladder order; the last entry has name == NULL. */
@@ -49,6 +56,10 @@ int styles_lookup(const char *name, const struct style **out, struct err *err);
 
 /* Writes the known names, comma separated, into buf (truncated to cap). */
 void styles_names(char *buf, size_t cap);
+
+/* Prints one line per style, "<indent><name>  <summary>", for --help; the
+ * summaries of the styles beyond the ladder start with STYLES_BEYOND. */
+void styles_print(FILE *out, const char *indent);
 
 /* What one run of a style measured. */
 struct style_run {

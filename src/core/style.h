@@ -23,6 +23,7 @@ struct style {
     int concurrent;                         /* 1 if it may run items (or rows) on several workers */
     int (*run)(const struct blur_batch *b); /* 0 if it ran (some items may have failed), -1 if
                                                it could not run at all */
+    int beyond;                             /* 1: no exercise, library code beyond the ladder */
 };
 
 /* A fetch style: runs a fetch job (see fetch.h). */

@@ -64,6 +64,7 @@ struct show_photo {
 struct show {
     int width, height, fps;
     char title[128], subtitle[160];
+    const char *const *beyond; /* see show_options; NULL: none */
     struct font *regular, *bold;
 
     struct runlog_span *spans; /* everything added, in the order added */

@@ -92,6 +92,15 @@ static int bars_layer(struct show *s, const struct scene *sc, struct canvas *c, 
     return 0;
 }
 
+/* Whether the style is one of those beyond the ladder (show_options). */
+static int beyond(const struct show *s, const char *name)
+{
+    for (const char *const *b = s->beyond; b != NULL && *b != NULL; b++)
+        if (strcmp(*b, name) == 0)
+            return 1;
+    return 0;
+}
+
 static int bars_draw(struct show *s, const struct scene *sc, double t, struct canvas *out,
                      struct err *err)
 {
@@ -120,8 +129,14 @@ static int bars_draw(struct show *s, const struct scene *sc, double t, struct ca
             canvas_text(out, s->regular, l.px, lx + theme_u(s, 14), ly, theme_dim, "baseline");
         } else if (secs > 0) {
             snprintf(label, sizeof label, "\u00d7%.1f", wall(&s->styles[b.baseline]) / secs);
-            canvas_text(out, s->bold, l.px, lx + theme_u(s, 14), ly, theme_accent, label);
+            lx = canvas_text(out, s->bold, l.px, lx + theme_u(s, 14), ly, theme_accent, label);
         }
+        /* Not an exercise: library code that goes past what a learner
+         * writes. Said where there is room for it. */
+        const char *note = "beyond the ladder";
+        if (beyond(s, st->name) &&
+            lx + theme_u(s, 14) + font_text_width(s->regular, l.px, note) <= out->width)
+            canvas_text(out, s->regular, l.px, lx + theme_u(s, 14), ly, theme_dim, note);
     }
     return 0;
 }

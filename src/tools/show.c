@@ -70,6 +70,7 @@ int show_new(struct show **out, const struct show_options *o, struct err *err)
     s->height = o->height;
     s->fps = o->fps;
     s->layer_scene = -1;
+    s->beyond = o->beyond;
     snprintf(s->title, sizeof s->title, "%s",
              o->title != NULL ? o->title : "Concurrency in C, live");
     snprintf(s->subtitle, sizeof s->subtitle, "%s", o->subtitle != NULL ? o->subtitle : "");

@@ -78,6 +78,10 @@ struct show_options {
     const char *bold_path; /* bold face; NULL: FONT_DEFAULT_BOLD_PATH */
     const char *title;     /* title card heading; NULL: a default one */
     const char *subtitle;  /* line under it; NULL: none */
+    /* Names of the styles beyond the ladder of exercises (NULL-terminated,
+     * kept by the caller while the show lives): the bars say so. NULL: none.
+     * The cli hands them in from its style table. */
+    const char *const *beyond;
 };
 
 struct show;

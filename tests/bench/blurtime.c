@@ -3,8 +3,9 @@
  *
  *     build/bench/blurtime BLUR IMAGE SIGMA REPEATS [THREADS] [OUT.png]
  *
- * BLUR is "gauss" (the exact reference, blur_gauss = exercise 01) or "fast"
- * (exercise 08's fast_blur). The image is decoded once; then the blur runs
+ * BLUR is "gauss" (the exact reference, blur_gauss = exercise 01), "fast"
+ * (exercise 08's fast_blur, the box cascade) or "expert" (blur_expert, the
+ * library's style beyond the ladder). The image is decoded once; then the blur runs
  * REPEATS times and the result of the last run is optionally written to
  * OUT.png, so a script can check its accuracy. Prints one JSON object:
  *
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "blur.h"
+#include "blur_expert.h"
 #include "clock.h"
 #include "img.h"
 #include "ladder.h"
@@ -38,7 +40,7 @@ static double cpu_seconds(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: blurtime gauss|fast IMAGE SIGMA REPEATS [THREADS] [OUT.png]\n");
+    fprintf(stderr, "usage: blurtime gauss|fast|expert IMAGE SIGMA REPEATS [THREADS] [OUT.png]\n");
     return 2;
 }
 
@@ -57,10 +59,10 @@ int main(int argc, char **argv)
     long threads = argc > 5 ? strtol(argv[5], &end, 10) : 1;
     if (argc > 5 && (*end != '\0' || threads < 1 || threads > 256))
         return usage();
-    int fast = strcmp(blur, "fast") == 0;
-    if (!fast && strcmp(blur, "gauss") != 0)
+    int fast = strcmp(blur, "fast") == 0, expert = strcmp(blur, "expert") == 0;
+    if (!fast && !expert && strcmp(blur, "gauss") != 0)
         return usage();
-    if (!fast && threads != 1) {
+    if (!fast && !expert && threads != 1) {
         fprintf(stderr, "blurtime: the gauss blur runs on one thread only\n");
         return 2;
     }
@@ -81,8 +83,9 @@ int main(int argc, char **argv)
     for (; done < repeats && rc == 0; done++) {
         uint64_t t0 = clock_now_ns();
         double c0 = cpu_seconds();
-        rc = fast ? fast_blur(&src, &dst, sigma, (int)threads, &err)
-                  : blur_gauss(&src, &dst, sigma, &err);
+        rc = fast     ? fast_blur(&src, &dst, sigma, (int)threads, &err)
+             : expert ? blur_expert(&src, &dst, sigma, (int)threads, &err)
+                      : blur_gauss(&src, &dst, sigma, &err);
         cpu[done] = cpu_seconds() - c0;
         printf("%s%.6f", done ? ", " : "", clock_seconds(t0, clock_now_ns()));
     }

@@ -1,5 +1,5 @@
-/* 06-rows.c - the tests of exercise 06: rows_run(), the images in rounds of
- * one per thread, each image's rows split in bands over b->threads threads.
+/* 06-rows.c - the tests of exercise 06: rows_run(), one image at a time,
+ * its rows split in bands over b->threads threads.
  *
  *   correct     every output matches blur_gauss() exactly (the bands run
  *               the reference's own passes), also for images with fewer rows
@@ -96,8 +96,8 @@ Test(errors, bad_files_fail_alone, .timeout = SUPPORT_TIMEOUT)
     support_run_free(&run);
     support_files_free(&f);
     cr_expect(rc == 0,
-              "%s. When an image cannot be decoded, every thread must still go on to the "
-              "next one together: decide after the barrier, from what was written before it.",
+              "%s. When thread 0 cannot decode an image, it goes on to the next one "
+              "without a barrier: the other threads are still waiting for an image.",
               err.msg);
 }
 

@@ -13,13 +13,15 @@
  *             design: one write(2) per span, see runlog.h);
  *   chan      the channel of exercise 07: producers and consumers hammering
  *             a channel of capacity 2, then close while receivers wait;
- *   styles    every concurrent blur style of ladder.h (03-08) on a few small
- *             generated images, one of them broken, with 3 workers; outputs
- *             are compared with the reference blur;
+ *   styles    every concurrent blur style of ladder.h (03-08), and the
+ *             library's expert style beyond it, on a few small generated
+ *             images, one of them broken, with 3 workers; outputs are
+ *             compared with the reference blur. fast and expert run the
+ *             exact passes below sigma 2, so they run at sigma 5 as well;
  *   faults    the styles that split one image over threads (06 rows, 08
- *             fast below sigma 2) when some bands' passes fail and others
- *             succeed (injected by fail_passes.c): that image fails, named,
- *             the others are blurred, and nobody hangs;
+ *             fast and expert below sigma 2) when some bands' passes fail
+ *             and others succeed (injected by fail_passes.c): that image
+ *             fails, named, the others are blurred, and nobody hangs;
  *   fetch     every fetch style (09-13) and the capstone (14) against the
  *             embedded comic server (its own threads: libmicrohttpd's and
  *             the timer's) on 127.0.0.1, one feed answering 404.
@@ -37,6 +39,7 @@
 
 #include "batch.h"
 #include "blur.h"
+#include "blur_expert.h"
 #include "comicsrv.h"
 #include "fail_passes.h"
 #include "fetch.h"
@@ -202,10 +205,18 @@ static void check_chan(void)
 static const struct {
     const char *name;
     int (*run)(const struct blur_batch *b);
-    int tolerance; /* exercises.txt: exact, except fast's approximation */
+    int tolerance; /* exercises.txt: exact, except the approximations of fast and expert */
+    float sigma;
 } blur_styles[] = {
-    {"processes", processes_run, 0}, {"threads", threads_run, 0},   {"pool", pool_run, 0},
-    {"rows", rows_run, 0},           {"pipeline", pipeline_run, 0}, {"fast", fast_run, 4},
+    {"processes", processes_run, 0, SIGMA},
+    {"threads", threads_run, 0, SIGMA},
+    {"pool", pool_run, 0, SIGMA},
+    {"rows", rows_run, 0, SIGMA},
+    {"pipeline", pipeline_run, 0, SIGMA},
+    {"fast", fast_run, 4, SIGMA},
+    {"fast", fast_run, 4, 5.0f}, /* the box cascade, not the exact passes */
+    {"expert", blur_expert_run, 4, SIGMA},
+    {"expert", blur_expert_run, 4, 5.0f}, /* the recursive filter */
 };
 
 /* Writes small images of different shapes (and one file that is not an image)
@@ -281,7 +292,8 @@ static void check_styles(const char *work)
 
     for (size_t s = 0; s < sizeof blur_styles / sizeof blur_styles[0]; s++) {
         char out_dir[512];
-        snprintf(out_dir, sizeof out_dir, "%s/out-%s", work, blur_styles[s].name);
+        snprintf(out_dir, sizeof out_dir, "%s/out-%s-%g", work, blur_styles[s].name,
+                 (double)blur_styles[s].sigma);
         if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
             fail(blur_styles[s].name, "cannot create %s", out_dir);
             continue;
@@ -298,7 +310,7 @@ static void check_styles(const char *work)
             .inputs = inputs,
             .count = GOOD_IMAGES + 1,
             .out_dir = out_dir,
-            .sigma = SIGMA,
+            .sigma = blur_styles[s].sigma,
             .threads = WORKERS,
             .log = log,
             .results = results,
@@ -316,8 +328,9 @@ static void check_styles(const char *work)
                     ok = 0;
                 }
             if (ok)
-                printf("%s: 4 images blurred as the reference does, broken.png reported\n",
-                       blur_styles[s].name);
+                printf("%s, sigma %g: 4 images blurred as the reference does, broken.png "
+                       "reported\n",
+                       blur_styles[s].name, (double)blur_styles[s].sigma);
         }
         runlog_close(log);
     }
@@ -344,7 +357,7 @@ static void check_faults(const char *work)
         const char *name;
         int (*run)(const struct blur_batch *b);
         int tolerance;
-    } splitters[] = {{"rows", rows_run, 0}, {"fast", fast_run, 4}};
+    } splitters[] = {{"rows", rows_run, 0}, {"fast", fast_run, 4}, {"expert", blur_expert_run, 4}};
     struct err err = {0};
     char paths[FAULT_IMAGES][512];
     const char *inputs[FAULT_IMAGES];

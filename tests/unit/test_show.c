@@ -479,3 +479,44 @@ Test(show, live_fetch_styles_get_a_row_per_request)
     golden(s, 20.5, "live_fetch");
     show_free(s);
 }
+
+/* A style beyond the ladder of exercises (show_options.beyond) is labelled so
+ * on the bars, after its speedup: the same run drawn with and without the
+ * list differs there, and only there (to the right of the bars' start). */
+Test(show, bars_label_the_styles_beyond_the_ladder)
+{
+    static const char *const beyond[] = {"expert", NULL};
+    struct canvas c[2];
+    for (int with = 0; with < 2; with++) {
+        struct show_options o;
+        show_options_default(&o);
+        o.width = 640;
+        o.height = 360;
+        o.beyond = with ? beyond : NULL;
+        struct show *s;
+        struct err err;
+        cr_assert_eq(show_new(&s, &o, &err), 0, "%s", err.msg);
+        struct spans sp = {0};
+        double t = 0;
+        for (long i = 0; i < 3; i++)
+            t = photo(&sp, "linear", i, 11, t);
+        for (long i = 0; i < 3; i++)
+            photo(&sp, "expert", i, 12, 5.0 + 0.1 * (double)i);
+        cr_assert_eq(show_add_spans(s, sp.s, sp.n, &err), 0, "%s", err.msg);
+        double start = scene_start(s, "bars");
+        cr_assert_geq(start, 0, "no bars scene");
+        c[with] = frame_at(s, 640, 360, start + 5.5); /* grown: every label drawn */
+        show_free(s);
+    }
+    long differ = 0, left = 0;
+    for (int y = 0; y < 360; y++)
+        for (int x = 0; x < 640; x++)
+            if (memcmp(canvas_at(&c[0], x, y), canvas_at(&c[1], x, y), 3) != 0) {
+                differ++;
+                left += x < 640 / 3;
+            }
+    canvas_free(&c[0]);
+    canvas_free(&c[1]);
+    cr_expect_gt(differ, 100, "no \"beyond the ladder\" label: %ld pixels differ", differ);
+    cr_expect_eq(left, 0, "%ld pixels differ left of the bars, where the names are", left);
+}

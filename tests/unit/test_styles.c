@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blur_expert.h"
 #include "exercises.h"
 #include "ladder.h"
 #include "progress.h"
@@ -19,19 +20,30 @@
 
 Test(styles, table_is_in_ladder_order_with_linear_first)
 {
-    size_t n = styles_count();
-    cr_assert_eq(n, 7, "exercises 02-08 are seven styles, the table has %zu", n);
+    size_t n = styles_count(), ladder = 0;
+    while (ladder < n && !styles[ladder].beyond)
+        ladder++;
+    cr_assert_eq(ladder, 7, "exercises 02-08 are seven styles, the ladder part has %zu", ladder);
     cr_assert_str_eq(styles[0].name, "linear");
     cr_assert_eq(styles[0].concurrent, 0, "linear is the sequential baseline");
     for (size_t i = 0; i < n; i++) {
         cr_assert_not_null(styles[i].run, "%s has no run function", styles[i].name);
         cr_assert_not_null(styles[i].summary);
         cr_assert_neq(styles[i].summary[0], '\0', "%s has an empty summary", styles[i].name);
-        cr_assert_eq(styles[i].exercise, (int)i + 2, "%s is not in exercise order", styles[i].name);
+        if (i < ladder)
+            cr_assert_eq(styles[i].exercise, (int)i + 2, "%s is not in exercise order",
+                         styles[i].name);
+        else
+            cr_assert(styles[i].beyond && styles[i].exercise == 0 &&
+                          strncmp(styles[i].summary, STYLES_BEYOND, strlen(STYLES_BEYOND)) == 0,
+                      "%s comes after the ladder: it must be beyond it (no exercise, and a "
+                      "summary that says so)",
+                      styles[i].name);
         if (i > 0)
             cr_assert_eq(styles[i].concurrent, 1, "%s should be concurrent", styles[i].name);
     }
     cr_assert_null(styles[n].name, "the table must end with a NULL name");
+    cr_assert_eq(styles_find("expert")->run, blur_expert_run);
 }
 
 Test(styles, agrees_with_exercises_txt)
@@ -50,8 +62,11 @@ Test(styles, agrees_with_exercises_txt)
         cr_assert_eq(s->exercise, list[i].number, "style %s says exercise %d, the list %d", s->name,
                      s->exercise, list[i].number);
     }
-    cr_assert_eq(batch_styles, styles_count(), "exercises.txt has %zu blur styles, table %zu",
-                 batch_styles, styles_count());
+    size_t ladder = 0;
+    for (size_t i = 0; i < styles_count(); i++)
+        ladder += !styles[i].beyond;
+    cr_assert_eq(batch_styles, ladder, "exercises.txt has %zu blur styles, the ladder %zu",
+                 batch_styles, ladder);
     free(list);
 }
 
@@ -78,7 +93,7 @@ Test(styles, names_are_listed_and_truncated_safely)
 {
     char buf[256];
     styles_names(buf, sizeof buf);
-    cr_assert_str_eq(buf, "linear, processes, threads, pool, rows, pipeline, fast");
+    cr_assert_str_eq(buf, "linear, processes, threads, pool, rows, pipeline, fast, expert");
     char small[10];
     memset(small, 'x', sizeof small);
     styles_names(small, sizeof small);
