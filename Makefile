@@ -19,6 +19,9 @@
 BUILD    ?= build
 CC       := gcc
 PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale
+# Class mode (issue 12): the class server's store, and SHA-256 of the
+# participants' tokens (gnutls, already pulled in by libmicrohttpd-dev).
+PKGS     += sqlite3 gnutls
 # Messages are truncated on purpose when they do not fit their buffers.
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 # -O3: GCC 12 vectorizes the blur loops only at -O3.
@@ -397,7 +400,8 @@ DEBS := gcc make pkg-config \
         libstb-dev libjansson-dev libcriterion-dev \
         libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
-        fonts-dejavu-core
+        fonts-dejavu-core \
+        libsqlite3-dev libgnutls28-dev
 # Only the tests and tools need these: the OpenCV cross-check of the reference
 # blur, ffprobe for the stream tests, nginx-rtmp as a loopback RTMP server,
 # inotifywait for `make watch`, clang for the fuzzers.
