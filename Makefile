@@ -50,6 +50,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 .DEFAULT_GOAL := all
 .PHONY: all deps deps-build check-deps test unit demo stream clean format bench-tools \
         grader exercise solution hint progress reset watch check-exercises check-grader \
+        join leave \
         fuzz fuzz-smoke test-asan test-tsan test-faults check-opencv check-browser
 
 all: check-deps $(RETREAT)
@@ -164,6 +165,23 @@ endif
 endif
 GRADE := $(RETREAT) grade --build $(BUILD)
 need_n = @[ -n "$(N)" ] || { echo "usage: make $@ N   (N: the exercise, e.g. 5; make progress lists them)"; exit 2; }
+
+# Class mode (issue 12): `make join URL` must work as typed, like `make
+# exercise N`: the URL is the second goal (or URL=...), given a rule that does
+# nothing; its colons are escaped, or make would read them as a rule's colon.
+ifeq ($(firstword $(MAKECMDGOALS)),join)
+URL ?= $(word 2,$(MAKECMDGOALS))
+ifneq ($(word 2,$(MAKECMDGOALS)),)
+$(subst :,\:,$(word 2,$(MAKECMDGOALS))): ; @:
+endif
+endif
+
+join: grader
+	@[ -n "$(URL)" ] || { echo "usage: make join URL   (the URL that retreat class printed)"; exit 2; }
+	@$(RETREAT) join $(if $(NAME),--name "$(NAME)") "$(URL)"
+
+leave: grader
+	@$(RETREAT) leave
 
 # Quietly, so the participant sees the grader's steps and the card.
 grader: check-deps

@@ -113,7 +113,7 @@ int class_url_check(const char *url, char *out, size_t size, struct err *err)
 {
     regex_t re;
     /* Scheme, a host of the usual characters, an optional port, the code. */
-    if (regcomp(&re, "^https?://[A-Za-z0-9.:\\[\\]-]+/c/[0-9a-f]{32}/?$",
+    if (regcomp(&re, "^https?://[]A-Za-z0-9.:[-]+/c/[0-9a-f]{32}/?$",
                 REG_EXTENDED | REG_NOSUB) != 0)
         return err_set(err, "cannot check URLs (regcomp)");
     int bad = regexec(&re, url, 0, NULL, 0) != 0;
