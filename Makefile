@@ -279,6 +279,9 @@ FUZZ_SRC_fuzz_fault      := src/comicsrv_fault.c src/err.c
 FUZZ_SRC_fuzz_criterion  := src/grade_criterion.c src/err.c
 FUZZ_SRC_fuzz_sanitizer  := src/grade_sanitizer.c src/err.c
 FUZZ_SRC_fuzz_readstate  := src/readstate.c src/err.c
+# Class mode (issue 12): the class server's upload checks.
+FUZZ_SRC_fuzz_class_upload := src/class_upload.c src/runlog.c src/clock.c src/exercises.c \
+                              src/args.c src/err.c
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
 $(BUILD)/fuzz/obj/%.o: %.c
