@@ -52,8 +52,7 @@ int cmd_join(int argc, char **argv)
     }
     struct class_config cfg, old;
     struct err err = {{0}};
-    if (class_config_load(&old, &err) == 1)
-        printf("leaving the class at %s first\n", old.url);
+    int had = class_config_load(&old, &err) == 1;
     if (class_client_join(argv[optind], name, &cfg, &err) != 0) {
         fprintf(stderr, "retreat join: %s\n", err.msg);
         return 1;
@@ -61,6 +60,8 @@ int cmd_join(int argc, char **argv)
     char path[1024];
     class_config_path(path, sizeof path, &err);
     printf("joined the class at %s as %s (saved in %s)\n", cfg.url, cfg.name, path);
+    if (had && strcmp(old.url, cfg.url) != 0)
+        printf("(this replaces the class at %s)\n", old.url);
     printf("every `make exercise N` now posts its card there; `make leave` stops it\n");
     return 0;
 }

@@ -123,6 +123,43 @@ Test(class, oversized_upload_is_413)
     class_server_stop(srv);
 }
 
+/* Without a Content-Length (chunked), the cap applies as the body arrives. */
+static size_t read_spaces(char *buf, size_t size, size_t n, void *left)
+{
+    size_t *rest = left, k = size * n < *rest ? size * n : *rest;
+    memset(buf, ' ', k);
+    *rest -= k;
+    return k;
+}
+
+Test(class, oversized_chunked_upload_is_413)
+{
+    char dir[64], db[128], url[CLASS_URL_MAX + 32];
+    struct class_server *srv = start_in(dir, sizeof dir, db, sizeof db);
+    class_server_url(srv, url, sizeof url);
+    strcat(url, "api/upload");
+    size_t left = 2 * CLASS_BODY_MAX;
+    struct reply r = {0};
+    struct curl_slist *h = curl_slist_append(NULL, "Transfer-Encoding: chunked");
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_spaces);
+    curl_easy_setopt(c, CURLOPT_READDATA, &left);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, comicsrv_client_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    cr_expect_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    cr_expect_eq(r.status, 413);
+    cr_expect(r.body != NULL && strstr(r.body, "at most") != NULL, "%s", r.body);
+    free(r.body);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    class_server_stop(srv);
+}
+
 Test(class, bad_json_is_400_with_the_reason)
 {
     char dir[64], db[128];
