@@ -6,9 +6,11 @@
  * class without this step, and leaving undoes it.
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "class_client.h"
 #include "commands.h"
@@ -20,7 +22,7 @@ static int usage(FILE *out)
                  "\n"
                  "join: from now on every `make exercise N` posts its card and run log to the\n"
                  "class at URL (as `retreat class` printed it) and says so under the card.\n"
-                 "NAME is shown on the class's page (default: $USER). Saved in\n"
+                 "NAME is shown on the class's page (default: $USER, else your login). Saved in\n"
                  "$XDG_CONFIG_HOME/retreat/class (else ~/.config/retreat/class).\n"
                  "leave: stop posting (removes that file).\n");
     return out == stdout ? 0 : 2;
@@ -45,6 +47,11 @@ int cmd_join(int argc, char **argv)
     if (optind != argc - 1) {
         fprintf(stderr, "retreat join: which class? give the URL `retreat class` printed\n");
         return usage(stderr);
+    }
+    if (name == NULL || name[0] == '\0') {
+        /* No $USER (a container, a service): the account's name will do. */
+        struct passwd *pw = getpwuid(getuid());
+        name = pw != NULL ? pw->pw_name : NULL;
     }
     if (name == NULL || name[0] == '\0') {
         fprintf(stderr, "retreat join: no $USER: give a name with --name NAME\n");
