@@ -113,8 +113,8 @@ int class_url_check(const char *url, char *out, size_t size, struct err *err)
 {
     regex_t re;
     /* Scheme, a host of the usual characters, an optional port, the code. */
-    if (regcomp(&re, "^https?://[]A-Za-z0-9.:[-]+/c/[0-9a-f]{32}/?$",
-                REG_EXTENDED | REG_NOSUB) != 0)
+    if (regcomp(&re, "^https?://[]A-Za-z0-9.:[-]+/c/[0-9a-f]{32}/?$", REG_EXTENDED | REG_NOSUB) !=
+        0)
         return err_set(err, "cannot check URLs (regcomp)");
     int bad = regexec(&re, url, 0, NULL, 0) != 0;
     regfree(&re);
@@ -383,13 +383,14 @@ int class_client_upload_json(const struct grade_card *card, const struct class_c
             json_object_set_new(o, "speedup", json_real(s));
         if (l->check == CHECK_RACES && l->mark == GRADE_FAIL) {
             struct class_access acc[CLASS_ACCESS_MAX];
+            /* Sources are cleaned already, keeping their indentation. */
             size_t n = class_races_accesses(l->text, card->source, acc);
             json_t *arr = json_array();
             for (size_t k = 0; k < n; k++)
                 json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:o}", "what",
                                                      acc[k].what, "where", acc[k].where, "file",
                                                      acc[k].file, "line", (json_int_t)acc[k].line,
-                                                     "source", clean_string(acc[k].source)));
+                                                     "source", json_string(acc[k].source)));
             json_object_set_new(o, "accesses", arr);
         }
     }

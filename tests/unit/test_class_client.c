@@ -245,3 +245,39 @@ Test(class_client, join_refuses_a_url_that_is_not_a_class)
     struct class_config none;
     cr_expect_eq(class_config_load(&none, &err), 0, "nothing saved");
 }
+
+/* The race's lines of code keep their indentation all the way into the
+ * upload (they were once squeezed by a second cleaning). */
+Test(class_client, upload_keeps_the_race_sources_indentation)
+{
+    char dir[64], db[128];
+    fresh_home(dir, sizeof dir, db, sizeof db);
+    struct grade_card card;
+    passing_card(&card, dir);
+    snprintf(card.source, sizeof card.source, "%s/pool.c", dir);
+    FILE *f = fopen(card.source, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "int x;\n        p->next++;\n");
+    fclose(f);
+    grade_card_add(&card, CHECK_RACES, GRADE_FAIL,
+                   "data race: write in worker() at pool.c:2 (thread T2) and earlier read in "
+                   "worker() at pool.c:1 (thread T1)");
+    struct class_config c = {.url = "http://127.0.0.1:1/c/00000000000000000000000000000000/",
+                             .name = "ann"};
+    class_test_token('a', c.token);
+    char *json;
+    struct err err = {{0}};
+    cr_assert_eq(class_client_upload_json(&card, &c, &json, &err), 0, "%s", err.msg);
+    struct class_upload up;
+    int status;
+    cr_assert_eq(class_upload_parse(json, strlen(json), NULL, 0, &up, &status, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(up.naccesses, 2);
+    cr_expect_str_eq(up.accesses[0].source, "        p->next++;");
+    cr_expect_str_eq(up.accesses[1].source, "int x;");
+    cr_expect(up.race_text != NULL);
+    cr_expect(up.has_speedup);
+    cr_expect_eq(up.runlog_spans, 1);
+    class_upload_free(&up);
+    free(json);
+}
