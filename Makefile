@@ -508,13 +508,15 @@ stream: deps-build
 	$(RETREAT) stream --live --twitch $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
 	    $(if $(INGEST),--ingest $(INGEST))
 
-# The reference blur against OpenCV (an independent implementation), and a
-# comic page opened by `retreat comics` loading in a real browser.
+# The reference blur against OpenCV (an independent implementation), a
+# comic page opened by `retreat comics` loading in a real browser, and the
+# class's projector page (`retreat class`) drawing three participants.
 check-opencv: check-deps $(BUILD)/bench/blurtime
 	/usr/bin/python3 tests/opencv_check.py --blurtime $(BUILD)/bench/blurtime
 
 check-browser: check-deps $(RETREAT)
 	tests/browser/comic_page.sh $(RETREAT)
+	tests/browser/class_page.sh $(RETREAT)
 
 # What `make test` runs, in order; it stops at the first step that fails.
 TEST_STEPS := unit check-opencv check-browser check-exercises check-grader \
