@@ -23,6 +23,11 @@
 #include <sys/random.h>
 #include <time.h>
 
+/* CLASS_RECENT_RUNS, as text for the query. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define RECENT XSTR(CLASS_RECENT_RUNS)
+
 struct class_store {
     sqlite3 *db;
     pthread_mutex_t lock;
@@ -506,7 +511,7 @@ static int state_locked(struct class_store *st, char **json, struct err *err)
         grid(st, err),
         rows(st,
              "SELECT r.id, p.name, r.exercise, r.passed, r.speedup, r.at FROM runs r"
-             " JOIN participants p ON p.id = r.participant ORDER BY r.id DESC LIMIT 20",
+             " JOIN participants p ON p.id = r.participant ORDER BY r.id DESC LIMIT " RECENT,
              recent_keys, 0, err),
     };
     static const char *const names[] = {"leaderboard", "firsts", "latest_pass",

@@ -66,12 +66,26 @@ int class_store_runlog(struct class_store *st, long run, char **data, size_t *le
 /* Number of runs stored. */
 long class_store_runs(struct class_store *st);
 
-/* The state JSON of /work/wt/CLASS-STATE.md (the contract with the stream),
- * plus what the page needs: "grid" {name: {exercise: true|false}} (passed
- * that exercise in some run, or only failed) and "recent" (the last
- * CLASS_RECENT_RUNS runs: run, name, exercise, passed, at, speedup).
- * *json is malloc'ed. best_speedup and best_exercise are null for a
- * participant with no timed pass. */
+/* The class's state, as JSON: what the page draws and what
+ * `retreat stream --class` shows (a contract with the stream: readers ignore
+ * fields they do not know, so fields may be added, never changed):
+ *
+ *     {"updated": 1733330000,          unix seconds of the last run (0: none)
+ *      "participants": 3,
+ *      "leaderboard": [                most exercises passed, then best speedup
+ *        {"name": "ann", "passed": 5, "best_speedup": 1.92, "best_exercise": "05-pool"}],
+ *                                      (best_* null: no timed pass yet)
+ *      "firsts": [                     first pass of each exercise, in ladder order
+ *        {"exercise": "06-rows", "name": "ann", "at": 1733329000, "run": 12}],
+ *      "latest_pass": {"name", "exercise", "at", "run", "speedup"} or null,
+ *      "latest_race": {"name", "exercise", "at", "run", "summary",
+ *                      "accesses": [{"what", "where", "file", "line", "source"}]} or null,
+ *      "grid": {"ann": {"05-pool": true, "06-rows": false}},
+ *                                      per exercise tried: passed in some run?
+ *      "recent": [{"run", "name", "exercise", "passed", "speedup", "at"}]}
+ *                                      the last CLASS_RECENT_RUNS runs, newest first
+ *
+ * Every string was cleaned on upload (class_clean_text). *json is malloc'ed. */
 int class_store_state(struct class_store *st, char **json, struct err *err);
 
 /* The same, straight from a database file, opened read-only: for
