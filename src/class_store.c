@@ -43,7 +43,7 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY, participant INTEGER NOT NULL REFERENCES participants(id),"
     "  exercise TEXT NOT NULL, passed INTEGER NOT NULL, speedup REAL, checks TEXT NOT NULL,"
     "  race_summary TEXT, accesses TEXT, runlog BLOB, at INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS runs_by_participant ON runs(participant, exercise);"
+    "CREATE INDEX IF NOT EXISTS runs_summary ON runs(participant, exercise, passed, speedup);"
     "CREATE TABLE IF NOT EXISTS firsts("
     "  exercise TEXT PRIMARY KEY, participant INTEGER NOT NULL REFERENCES participants(id),"
     "  run INTEGER NOT NULL, at INTEGER NOT NULL);";
@@ -489,7 +489,10 @@ static int state_locked(struct class_store *st, char **json, struct err *err)
     static const char *const recent_keys[] = {"run",     "name", "exercise", "passed",
                                               "speedup", "at",   NULL};
     json_t *s = json_object();
-    json_object_set_new(s, "updated", json_integer(scalar(st, "SELECT MAX(at) FROM runs")));
+    /* The newest run's time: by id, which the primary key finds at once
+     * (MAX(at) would read every row, run logs and all). */
+    json_object_set_new(s, "updated",
+                        json_integer(scalar(st, "SELECT at FROM runs ORDER BY id DESC LIMIT 1")));
     json_object_set_new(s, "participants",
                         json_integer(scalar(st, "SELECT COUNT(*) FROM participants")));
     json_t *parts[] = {
