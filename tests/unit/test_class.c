@@ -66,6 +66,7 @@ Test(class, store_round_trip_and_restart)
     free(r.body);
     free(card);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, wrong_code_is_404_and_says_nothing)
@@ -87,6 +88,7 @@ Test(class, wrong_code_is_404_and_says_nothing)
         free(r.body);
     }
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, oversized_upload_is_413)
@@ -121,6 +123,7 @@ Test(class, oversized_upload_is_413)
     free(log);
     cr_expect_eq(class_server_accepted(srv), 0);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 /* Without a Content-Length (chunked), the cap applies as the body arrives. */
@@ -158,6 +161,7 @@ Test(class, oversized_chunked_upload_is_413)
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, bad_json_is_400_with_the_reason)
@@ -178,6 +182,7 @@ Test(class, bad_json_is_400_with_the_reason)
     cr_expect(strstr(r.body, "token") != NULL, "%s", r.body);
     free(r.body);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, bad_runlog_line_is_400_naming_the_line)
@@ -200,6 +205,7 @@ Test(class, bad_runlog_line_is_400_naming_the_line)
     free(r.body);
     free(card);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, another_token_cannot_use_a_taken_name)
@@ -232,6 +238,7 @@ Test(class, another_token_cannot_use_a_taken_name)
     json_decref(s);
     cr_expect_eq(class_server_accepted(srv), 1);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, rate_limit_is_429)
@@ -262,6 +269,7 @@ Test(class, rate_limit_is_429)
     free(r.body);
     free(card);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, names_are_cleaned_for_display)
@@ -279,6 +287,7 @@ Test(class, names_are_cleaned_for_display)
     cr_expect_str_eq(json_string_value(json_object_get(first, "name")), "ann [31mred");
     json_decref(s);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, clean_text_keeps_utf8_whole)
@@ -330,6 +339,7 @@ Test(class, unknown_exercise_is_400)
     free(card);
     class_server_stop(srv);
     free(list);
+    class_test_rmdir(dir);
 }
 
 Test(class, wrong_method_and_unknown_run)
@@ -351,6 +361,7 @@ Test(class, wrong_method_and_unknown_run)
     cr_expect(strstr(r.body, "src=") == NULL, "the page loads nothing external");
     free(r.body);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 /* Every field of /work/wt/CLASS-STATE.md, with its type, after a pass and a
@@ -439,6 +450,7 @@ Test(class, state_json_matches_the_contract)
     free(from_db);
     free(from_srv);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class, state_json_of_a_missing_database_is_an_error)

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include <curl/curl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,21 @@ static inline void class_test_dir(char *dir, size_t size)
 {
     snprintf(dir, size, "/tmp/retreat-class-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
+}
+
+static inline int class_test_unlink(const char *path, const struct stat *sb, int type,
+                                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes the scratch folder and everything in it. */
+static inline void class_test_rmdir(const char *dir)
+{
+    nftw(dir, class_test_unlink, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static inline struct class_server *class_test_start(struct class_server_opts o)

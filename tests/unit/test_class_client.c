@@ -97,6 +97,7 @@ Test(class_client, nothing_is_sent_without_joining)
     cr_expect_eq(outbox_count(dir), 0);
     class_server_stop(srv);
     cr_expect_eq(runs_in(db), 0);
+    class_test_rmdir(dir);
 }
 
 Test(class_client, join_then_grade_posts_the_card_and_leave_stops_it)
@@ -146,6 +147,7 @@ Test(class_client, join_then_grade_posts_the_card_and_leave_stops_it)
     free(said);
     class_server_stop(srv);
     cr_expect_eq(runs_in(db), 1);
+    class_test_rmdir(dir);
 }
 
 Test(class_client, unreachable_class_queues_and_drains_later)
@@ -179,6 +181,7 @@ Test(class_client, unreachable_class_queues_and_drains_later)
     cr_expect_eq(outbox_count(dir), 0);
     class_server_stop(srv);
     cr_expect_eq(runs_in(db), 3);
+    class_test_rmdir(dir);
 }
 
 Test(class_client, refused_card_is_said_and_not_queued)
@@ -201,6 +204,7 @@ Test(class_client, refused_card_is_said_and_not_queued)
     free(said);
     cr_expect_eq(outbox_count(dir), 0);
     class_server_stop(srv);
+    class_test_rmdir(dir);
 }
 
 Test(class_client, races_line_gives_two_accesses_with_source)
@@ -232,6 +236,7 @@ Test(class_client, races_line_gives_two_accesses_with_source)
     cr_expect_eq(acc[1].line, 22);
     cr_expect_str_eq(acc[1].source, "    size_t i = p->next;");
     cr_expect_eq(class_races_accesses("no race here", src, acc), 0);
+    class_test_rmdir(dir);
 }
 
 Test(class_client, join_refuses_a_url_that_is_not_a_class)
@@ -244,6 +249,7 @@ Test(class_client, join_refuses_a_url_that_is_not_a_class)
     cr_expect(strstr(err.msg, "is not a class URL") != NULL, "%s", err.msg);
     struct class_config none;
     cr_expect_eq(class_config_load(&none, &err), 0, "nothing saved");
+    class_test_rmdir(dir);
 }
 
 /* The race's lines of code keep their indentation all the way into the
@@ -280,4 +286,5 @@ Test(class_client, upload_keeps_the_race_sources_indentation)
     cr_expect_eq(up.runlog_spans, 1);
     class_upload_free(&up);
     free(json);
+    class_test_rmdir(dir);
 }
