@@ -6,6 +6,9 @@
  * lose the last commits, which a workshop can live with for the speed it buys
  * (one fsync per checkpoint instead of one per upload).
  *
+ * Names are unique without regard to ASCII case (COLLATE NOCASE): "Ann"
+ * cannot pass for "ann" on the projector.
+ *
  * Tokens are stored as their SHA-256 (gnutls): a copied database, shown on a
  * stream by mistake, does not let anyone post as someone else.
  */
@@ -37,7 +40,7 @@ struct class_store {
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS participants("
-    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, token_hash TEXT NOT NULL,"
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, token_hash TEXT NOT NULL,"
     "  joined INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS runs("
     "  id INTEGER PRIMARY KEY, participant INTEGER NOT NULL REFERENCES participants(id),"

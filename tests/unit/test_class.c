@@ -225,6 +225,12 @@ Test(class, another_token_cannot_use_a_taken_name)
     cr_expect(strstr(r.body, "the name ann is taken in this class") != NULL, "%s", r.body);
     free(r.body);
     free(card);
+    /* Not with another case either. */
+    card = class_test_card("ANN", theirs, "06-rows", "");
+    r = class_test_post(srv, card);
+    cr_expect_eq(r.status, 409);
+    free(r.body);
+    free(card);
     /* The join route says the same, and ann's results are as they were. */
     char join[200];
     snprintf(join, sizeof join, "{\"name\":\"ann\",\"token\":\"%s\"}", theirs);
