@@ -20,6 +20,9 @@
 BUILD    ?= build
 CC       := gcc
 PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale
+# Class mode (issue 12): the class server's store, and SHA-256 of the
+# participants' tokens (gnutls, already pulled in by libmicrohttpd-dev).
+PKGS     += sqlite3 gnutls
 # Messages are truncated on purpose when they do not fit their buffers.
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 # -O3: GCC 12 vectorizes the blur loops only at -O3.
@@ -69,6 +72,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 .DEFAULT_GOAL := all
 .PHONY: all deps deps-build check-deps test unit demo stream clean format bench-tools \
         grader exercise solution hint progress reset watch check-exercises check-grader \
+        join leave \
         fuzz fuzz-smoke test-asan test-tsan test-faults check-opencv check-browser check-layers
 
 all: check-deps $(RETREAT)
@@ -197,6 +201,23 @@ endif
 GRADE := $(RETREAT) grade --build $(BUILD)
 need_n = @[ -n "$(N)" ] || { echo "usage: make $@ N   (N: the exercise, e.g. 5; make progress lists them)"; exit 2; }
 
+# Class mode (issue 12): `make join URL` must work as typed, like `make
+# exercise N`: the URL is the second goal (or URL=...), given a rule that does
+# nothing; its colons are escaped, or make would read them as a rule's colon.
+ifeq ($(firstword $(MAKECMDGOALS)),join)
+URL ?= $(word 2,$(MAKECMDGOALS))
+ifneq ($(word 2,$(MAKECMDGOALS)),)
+$(subst :,\:,$(word 2,$(MAKECMDGOALS))): ; @:
+endif
+endif
+
+join: grader
+	@[ -n "$(URL)" ] || { echo "usage: make join URL   (the URL that retreat class printed)"; exit 2; }
+	@$(RETREAT) join $(if $(NAME),--name "$(NAME)") "$(URL)"
+
+leave: grader
+	@$(RETREAT) leave
+
 # Quietly, so the participant sees the grader's steps and the card.
 grader: check-deps
 	@$(MAKE) --no-print-directory -s $(RETREAT)
@@ -293,6 +314,9 @@ FUZZ_SRC_fuzz_fault      := src/tools/comicsrv_fault.c src/core/err.c
 FUZZ_SRC_fuzz_criterion  := src/tools/grade_criterion.c src/core/err.c
 FUZZ_SRC_fuzz_sanitizer  := src/tools/grade_sanitizer.c src/core/err.c
 FUZZ_SRC_fuzz_readstate  := src/tools/readstate.c src/core/err.c
+# Class mode (issue 12): the class server's upload checks.
+FUZZ_SRC_fuzz_class_upload := src/tools/class_upload.c src/core/runlog.c src/core/clock.c \
+                              src/tools/exercises.c src/core/args.c src/core/err.c
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
 $(BUILD)/fuzz/obj/%.o: %.c
@@ -428,7 +452,8 @@ DEBS := gcc make pkg-config \
         libstb-dev libjansson-dev libcriterion-dev \
         libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
-        fonts-dejavu-core lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
+        fonts-dejavu-core lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 \
+        libsqlite3-dev libgnutls28-dev
 # Only the tests and tools need these: the OpenCV cross-check of the reference
 # blur, ffprobe for the stream tests, nginx-rtmp as a loopback RTMP server,
 # inotifywait for `make watch`, clang for the fuzzers.
@@ -520,13 +545,15 @@ stream: deps-build
 	    $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
 	    $(if $(INGEST),--ingest $(INGEST))
 
-# The reference blur against OpenCV (an independent implementation), and a
-# comic page opened by `retreat comics` loading in a real browser.
+# The reference blur against OpenCV (an independent implementation), a
+# comic page opened by `retreat comics` loading in a real browser, and the
+# class's projector page (`retreat class`) drawing three participants.
 check-opencv: check-deps $(BUILD)/bench/blurtime
 	/usr/bin/python3 tests/opencv_check.py --blurtime $(BUILD)/bench/blurtime
 
 check-browser: check-deps $(RETREAT)
 	tests/browser/comic_page.sh $(RETREAT)
+	tests/browser/class_page.sh $(RETREAT)
 
 # The layering rule (docs/ARCHITECTURE.md), read off the #include lines, and
 # the check's own test: planted wrong arrows must be caught.

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "class_client.h"
 #include "clock.h"
 #include "commands.h"
 #include "grade.h"
@@ -104,6 +105,10 @@ static int grade_one(const char *build, const char *dir, const struct exercise *
     /* Colour for a terminal, unless the convention of no-color.org says no. */
     grade_card_print(stdout, &card, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
     int passed = grade_card_failures(&card) == 0;
+    /* Class mode: if the participant joined a class, the card goes there too
+     * (one line after the card; never changes the grade). */
+    if (strcmp(dir, "exercises") == 0)
+        class_client_after_grade(&card, stdout);
     /* Progress is the participant's: only their own folder counts. */
     if (strcmp(dir, "exercises") == 0 &&
         grade_progress_record(GRADE_PROGRESS_PATH, ex, passed, &err) != 0)

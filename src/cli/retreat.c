@@ -24,6 +24,9 @@ int cmd_comics(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
+int cmd_class(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+int cmd_leave(int argc, char **argv);
 
 const struct command commands[] = {
     {"blur", "blur photos with any style of the ladder (linear ... fast)", cmd_blur},
@@ -34,6 +37,9 @@ const struct command commands[] = {
     {"grade", "grade an exercise: the card of `make exercise N` (also hints, progress)", cmd_grade},
     {"fetch", "GET many URLs with any fetch style, timed (fetch-linear ... fetch-events)",
      cmd_fetch},
+    {"class", "the facilitator's class server: cards, leaderboard page, state", cmd_class},
+    {"join", "post every grade card to a class (`make join URL`)", cmd_join},
+    {"leave", "stop posting grade cards to the class (`make leave`)", cmd_leave},
     {NULL, NULL, NULL},
 };
 
