@@ -24,6 +24,7 @@ int cmd_comics(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 const struct command commands[] = {
     {"blur", "blur photos with any style of the ladder (linear ... fast)", cmd_blur},
@@ -34,6 +35,7 @@ const struct command commands[] = {
     {"grade", "grade an exercise: the card of `make exercise N` (also hints, progress)", cmd_grade},
     {"fetch", "GET many URLs with any fetch style, timed (fetch-linear ... fetch-events)",
      cmd_fetch},
+    {"trace", "a run log as Chrome Trace Event JSON, for ui.perfetto.dev", cmd_trace},
     {NULL, NULL, NULL},
 };
 

@@ -122,6 +122,24 @@ int runlog_append(struct runlog *log, const struct runlog_span *s)
     return n == (ssize_t)len ? 0 : -1;
 }
 
+int runlog_mark_end(struct runlog *log, const char *exercise, const char *verdict, struct err *err)
+{
+    struct runlog_span s;
+    runlog_begin(&s, RUNLOG_END, exercise, 0, RUNLOG_END);
+    s.end_ns = s.start_ns;
+    copy_str(s.detail, sizeof s.detail, verdict);
+    errno = 0;
+    if (runlog_append(log, &s) != 0)
+        return err_set(err, "run log: cannot write the end mark of %s (%s)", s.item,
+                       errno != 0 ? strerror(errno) : "not UTF-8 or too long");
+    return 0;
+}
+
+int runlog_is_end(const struct runlog_span *s)
+{
+    return strcmp(s->style, RUNLOG_END) == 0 && strcmp(s->phase, RUNLOG_END) == 0;
+}
+
 static int get_str(json_t *o, const char *key, char *dst, size_t cap, int required)
 {
     json_t *v = json_object_get(o, key);

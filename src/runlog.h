@@ -70,6 +70,26 @@ int runlog_fail(struct runlog *log, struct runlog_span *s, const char *detail);
 /* Appends a finished span as it is. */
 int runlog_append(struct runlog *log, const struct runlog_span *s);
 
+/* --- The end mark ----------------------------------------------------------
+ * A run is finished when its last span is written, but a reader that
+ * follows a log as it grows cannot tell the last span from a pause. So the
+ * grader ends a graded run's log with a mark: a line in the span format
+ * (old readers still parse it) with style and phase RUNLOG_END, the
+ * exercise as item, the verdict as detail, and start = end = now:
+ *
+ *     {"style":"end","item":"05-pool","phase":"end",...,"detail":"passed"}
+ *
+ * No style is called "end", so the statistics below never count it.
+ * Readers accept logs without a mark (docs/RUNLOG.md, "The end mark"). */
+#define RUNLOG_END "end"
+
+/* Appends the end mark: exercise ("05-pool") and verdict ("passed", "2 of 7
+ * checks failed") are truncated to fit. Fails if the write fails. */
+int runlog_mark_end(struct runlog *log, const char *exercise, const char *verdict, struct err *err);
+
+/* 1 if s is an end mark, else 0. */
+int runlog_is_end(const struct runlog_span *s);
+
 /* Reads back every span written so far to an open log. */
 int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *count, struct err *err);
 
