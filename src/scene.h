@@ -51,7 +51,16 @@ struct show_style {
     size_t failed;             /* how many did not succeed */
     long *workers;             /* distinct workers, in order of first start */
     size_t nworkers;
-    int processes; /* its workers are processes (several pids), not threads */
+    int processes;  /* its workers are processes (several pids), not threads */
+    size_t recency; /* 1 + the add order of its newest span or mark: live shows the newest */
+    int finished;   /* its run is over (show_mark_finished) */
+    char exercise[RUNLOG_STYLE_MAX], verdict[96]; /* from the mark; may be empty */
+};
+
+/* A finished run, as marked (show_mark_finished or an end mark). */
+struct show_mark {
+    char style[RUNLOG_STYLE_MAX], exercise[RUNLOG_STYLE_MAX], verdict[96];
+    size_t at; /* s->nspans when it was marked: its place in the add order */
 };
 
 /* A photo, scaled to the before/after frame once, when it is added. */
@@ -70,6 +79,8 @@ struct show {
     size_t nspans, spans_cap;
     struct show_photo *photos;
     size_t nphotos;
+    struct show_mark *marks; /* finished runs, in the order marked */
+    size_t nmarks;
 
     int live;
     uint64_t live_origin_ns;

@@ -105,6 +105,7 @@ void show_free(struct show *s)
         canvas_free(&s->photos[i].after);
     }
     free(s->photos);
+    free(s->marks);
     canvas_free(&s->layer);
     font_close(s->regular);
     font_close(s->bold);
@@ -118,8 +119,23 @@ static void invalidate(struct show *s)
     s->layer_scene = -1;
 }
 
+/* An end mark finishes the run of the span added just before it. */
+static int add_end_mark(struct show *s, const struct runlog_span *mark, struct err *err)
+{
+    if (s->nspans == 0)
+        return 0; /* a mark with no run before it: nothing to finish */
+    return show_mark_finished(s, s->spans[s->nspans - 1].style, mark->item, mark->detail, err);
+}
+
 int show_add_spans(struct show *s, const struct runlog_span *spans, size_t count, struct err *err)
 {
+    /* End marks are not work: they go to the marks, in their place. */
+    for (size_t i = 0; i < count; i++)
+        if (runlog_is_end(&spans[i])) {
+            if (show_add_spans(s, spans, i, err) != 0 || add_end_mark(s, &spans[i], err) != 0)
+                return -1;
+            return show_add_spans(s, spans + i + 1, count - i - 1, err);
+        }
     if (count == 0)
         return 0;
     if (s->nspans + count > s->spans_cap) {
@@ -172,6 +188,44 @@ int show_add_images(struct show *s, const char *name, const struct img *before,
     s->photos[s->nphotos++] = photo;
     invalidate(s);
     return 0;
+}
+
+int show_mark_finished(struct show *s, const char *style, const char *exercise, const char *verdict,
+                       struct err *err)
+{
+    struct show_mark *grown = realloc(s->marks, (s->nmarks + 1) * sizeof *grown);
+    if (grown == NULL)
+        return err_set(err, "out of memory for the end of %s", style);
+    s->marks = grown;
+    struct show_mark *m = &s->marks[s->nmarks++];
+    snprintf(m->style, sizeof m->style, "%s", style);
+    snprintf(m->exercise, sizeof m->exercise, "%s", exercise != NULL ? exercise : "");
+    snprintf(m->verdict, sizeof m->verdict, "%s", verdict != NULL ? verdict : "");
+    m->at = s->nspans;
+    invalidate(s);
+    return 0;
+}
+
+size_t show_drop_style(struct show *s, const char *style)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nspans; i++)
+        if (strcmp(s->spans[i].style, style) != 0)
+            s->spans[kept++] = s->spans[i];
+    size_t dropped = s->nspans - kept;
+    s->nspans = kept;
+    /* The marks of other styles keep their place relative to the spans
+     * that stay: the add order of what remains is unchanged. */
+    size_t km = 0;
+    for (size_t i = 0; i < s->nmarks; i++)
+        if (strcmp(s->marks[i].style, style) != 0) {
+            s->marks[km] = s->marks[i];
+            s->marks[km].at = s->marks[km].at > dropped ? s->marks[km].at - dropped : 0;
+            km++;
+        }
+    s->nmarks = km;
+    invalidate(s);
+    return dropped;
 }
 
 void show_set_live(struct show *s, int live)
@@ -252,6 +306,25 @@ static int style_workers(struct show *s, struct show_style *st, struct err *err)
     return 0;
 }
 
+/* A mark finishes its style's run if no span of it came after the mark (a
+ * span after it is a new run, still going). */
+static void apply_marks(struct show *s)
+{
+    for (size_t i = 0; i < s->nmarks; i++) {
+        const struct show_mark *m = &s->marks[i];
+        long k = show_style_find(s, m->style);
+        if (k < 0)
+            continue;
+        struct show_style *st = &s->styles[k];
+        if (st->recency > m->at)
+            continue;
+        st->finished = 1;
+        st->recency = m->at;
+        snprintf(st->exercise, sizeof st->exercise, "%s", m->exercise);
+        snprintf(st->verdict, sizeof st->verdict, "%s", m->verdict);
+    }
+}
+
 static int build_styles(struct show *s, struct err *err)
 {
     free_styles(s);
@@ -278,7 +351,9 @@ static int build_styles(struct show *s, struct err *err)
             st->end_ns = sp->end_ns;
         st->spans++;
         st->failed += !sp->ok;
+        st->recency = i + 1;
     }
+    apply_marks(s);
     for (size_t k = 0; k < s->nstyles; k++)
         if (style_workers(s, &s->styles[k], err) != 0)
             return -1;

@@ -30,7 +30,10 @@
  * a single, endless worker timeline of the style running now (the style of
  * the span that started last, up to now), whose time axis stretches to the
  * time elapsed so far; spans are drawn as they arrive through
- * show_add_spans(). Photos are not shown live.
+ * show_add_spans(). Photos are not shown live. Once the run of the style
+ * shown is over (an end mark, or show_mark_finished()), and nothing newer
+ * has arrived, it is drawn whole over its own duration, with its exercise
+ * and verdict: a finished run does not shrink as the clock goes on.
  *
  * Inputs are copied: the caller may free its spans and images as soon as
  * show_add_spans() / show_add_images() return. Photos are scaled to their
@@ -110,6 +113,20 @@ void show_set_live(struct show *s, int live);
 /* Sets the live origin explicitly, on the clock of the spans: for replaying
  * a recorded run, and for tests that need the same frame every time. */
 void show_set_live_origin(struct show *s, uint64_t origin_ns);
+
+/* Marks the run of a style as finished (the end of a live run): the live
+ * scene then shows it over its own duration, from its first span to its
+ * last, under a heading with the exercise and the verdict (either may be
+ * NULL), instead of on an axis that grows with the clock. An end mark
+ * passed to show_add_spans() (runlog_mark_end) does the same for the style
+ * of the span added before it. The mark holds until the style's spans are
+ * dropped (show_drop_style). */
+int show_mark_finished(struct show *s, const char *style, const char *exercise, const char *verdict,
+                       struct err *err);
+
+/* Forgets every span and mark of a style: a new run of it replaces the old
+ * one (a learner grading exercise 05 again). Returns how many spans went. */
+size_t show_drop_style(struct show *s, const char *style);
 
 /* Length of the programme in seconds for the inputs given so far; in live
  * mode, INFINITY (render until the run is over). */
