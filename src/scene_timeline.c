@@ -194,7 +194,9 @@ static void draw_lanes(struct show *s, struct canvas *out, size_t style, size_t 
 static int timeline_layer(struct show *s, const struct scene *sc, struct canvas *c, struct err *err)
 {
     (void)err;
-    style_header(s, c, sc->arg, s->styles[sc->arg].name, UINT64_MAX);
+    style_header(s, c, sc->arg,
+                 s->timeline_heading[0] != '\0' ? s->timeline_heading : s->styles[sc->arg].name,
+                 UINT64_MAX);
     return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "font.h"
 #include "scene.h"
+#include "stream_class.h"
 
 /* How long each scene lasts, in seconds; see the table in show.h. */
 #define TITLE_SECONDS 4.0
@@ -31,6 +32,13 @@
 #define BARS_SECONDS 6.0
 #define FETCH_SECONDS 8.0
 #define FETCH_BARS_SECONDS 5.0
+/* The class scenes: long enough to read a leaderboard of ten names, or the
+ * two lines of a race, aloud. */
+#define LIVE_TURN_SECONDS 20.0 /* the live timeline's turn in a loop with class scenes */
+#define LEADERBOARD_SECONDS 8.0
+#define CLASS_PASS_SECONDS 8.0
+#define FIRSTS_SECONDS 6.0
+#define RACE_SECONDS 12.0
 
 void show_options_default(struct show_options *o)
 {
@@ -73,6 +81,10 @@ int show_new(struct show **out, const struct show_options *o, struct err *err)
     snprintf(s->title, sizeof s->title, "%s",
              o->title != NULL ? o->title : "Concurrency in C, live");
     snprintf(s->subtitle, sizeof s->subtitle, "%s", o->subtitle != NULL ? o->subtitle : "");
+    snprintf(s->font_path, sizeof s->font_path, "%s",
+             o->font_path != NULL ? o->font_path : FONT_DEFAULT_PATH);
+    snprintf(s->bold_path, sizeof s->bold_path, "%s",
+             o->bold_path != NULL ? o->bold_path : FONT_DEFAULT_BOLD_PATH);
     if (font_open(&s->regular, o->font_path != NULL ? o->font_path : FONT_DEFAULT_PATH, err) != 0 ||
         font_open(&s->bold, o->bold_path != NULL ? o->bold_path : FONT_DEFAULT_BOLD_PATH, err) !=
             0 ||
@@ -106,6 +118,9 @@ void show_free(struct show *s)
     }
     free(s->photos);
     free(s->marks);
+    free(s->klass);
+    show_free(s->class_runs[0]);
+    show_free(s->class_runs[1]);
     canvas_free(&s->layer);
     font_close(s->regular);
     font_close(s->bold);
@@ -226,6 +241,54 @@ size_t show_drop_style(struct show *s, const char *style)
     s->nmarks = km;
     invalidate(s);
     return dropped;
+}
+
+/* The show of one class run (0 pass, 1 race): made anew when the run
+ * changes, kept while it is the same run. */
+static int class_run_show(struct show *s, int k, const struct stream_class_run *run,
+                          const struct runlog_span *spans, size_t n, struct err *err)
+{
+    if (s->class_runs[k] != NULL && run->present && s->class_run_ids[k] == run->run && n > 0)
+        return 0;
+    show_free(s->class_runs[k]);
+    s->class_runs[k] = NULL;
+    if (!run->present || n == 0)
+        return 0;
+    struct show_options o = {.width = s->width,
+                             .height = s->height,
+                             .fps = s->fps,
+                             .font_path = s->font_path,
+                             .bold_path = s->bold_path};
+    struct show *sub;
+    if (show_new(&sub, &o, err) != 0)
+        return -1;
+    sub->embedded = 1;
+    if (k == 0)
+        snprintf(sub->timeline_heading, sizeof sub->timeline_heading, "%s: %s passed, \u00d7%.2f",
+                 run->name, run->exercise, run->speedup);
+    else
+        snprintf(sub->timeline_heading, sizeof sub->timeline_heading, "%s: race in %s", run->name,
+                 run->exercise);
+    if (show_add_spans(sub, spans, n, err) != 0) {
+        show_free(sub);
+        return -1;
+    }
+    s->class_runs[k] = sub;
+    s->class_run_ids[k] = run->run;
+    return 0;
+}
+
+int show_set_class(struct show *s, const struct stream_class *c, const struct runlog_span *pass,
+                   size_t npass, const struct runlog_span *race, size_t nrace, struct err *err)
+{
+    if (s->klass == NULL && (s->klass = malloc(sizeof *s->klass)) == NULL)
+        return err_set(err, "out of memory for the class scenes");
+    *s->klass = *c;
+    if (class_run_show(s, 0, &c->pass, pass, npass, err) != 0 ||
+        class_run_show(s, 1, &c->race, race, nrace, err) != 0)
+        return -1;
+    invalidate(s);
+    return 0;
 }
 
 void show_set_live(struct show *s, int live)
@@ -379,6 +442,22 @@ static int add_scene(struct show *s, const struct scene_ops *ops, double duratio
     return 0;
 }
 
+/* The class scenes, each only when it has something to show. */
+static int plan_class(struct show *s, struct err *err)
+{
+    const struct stream_class *c = s->klass;
+    if (c == NULL)
+        return 0;
+    int rc = add_scene(s, &scene_leaderboard, LEADERBOARD_SECONDS, 0, err);
+    if (rc == 0 && c->pass.present && s->class_runs[0] != NULL)
+        rc = add_scene(s, &scene_class_pass, CLASS_PASS_SECONDS, 0, err);
+    if (rc == 0 && c->nfirsts > 0)
+        rc = add_scene(s, &scene_firsts, FIRSTS_SECONDS, 0, err);
+    if (rc == 0 && c->race.present)
+        rc = add_scene(s, &scene_race, RACE_SECONDS, 1, err);
+    return rc;
+}
+
 static int show_plan(struct show *s, struct err *err)
 {
     if (s->planned)
@@ -390,19 +469,30 @@ static int show_plan(struct show *s, struct err *err)
     if (build_styles(s, err) != 0)
         return -1;
 
-    if (s->live) {
+    s->cycle = 0;
+    if (s->live && s->klass == NULL) {
         s->planned = 1;
         return add_scene(s, &scene_live, INFINITY, 0, err);
+    }
+    if (s->live) {
+        /* A loop: the run going on now, when there is one, then the class. */
+        int rc = s->nspans > 0 ? add_scene(s, &scene_live, LIVE_TURN_SECONDS, 0, err) : 0;
+        if (rc == 0)
+            rc = plan_class(s, err);
+        s->cycle = s->duration;
+        s->planned = rc == 0;
+        return rc;
     }
     size_t nblur = 0, nfetch = 0;
     for (size_t i = 0; i < s->nstyles; i++)
         s->styles[i].fetch ? nfetch++ : nblur++;
-    if (s->nspans == 0 && s->nphotos == 0) {
+    if (s->nspans == 0 && s->nphotos == 0 && s->klass == NULL) {
         s->planned = 1;
         return add_scene(s, &scene_empty, EMPTY_SECONDS, 0, err);
     }
 
-    int rc = add_scene(s, &scene_title, TITLE_SECONDS, 0, err);
+    int rc =
+        s->nspans > 0 || s->nphotos > 0 ? add_scene(s, &scene_title, TITLE_SECONDS, 0, err) : 0;
     double per_photo = s->nphotos ? clamp(PHOTOS_BUDGET / s->nphotos, PHOTO_MIN, PHOTO_MAX) : 0;
     for (size_t i = 0; rc == 0 && i < s->nphotos; i++)
         rc = add_scene(s, &scene_images, per_photo, i, err);
@@ -417,6 +507,8 @@ static int show_plan(struct show *s, struct err *err)
     if (rc == 0 && nfetch > 0)
         rc = add_scene(s, &scene_bars, FETCH_BARS_SECONDS, 1, err);
     if (rc == 0)
+        rc = plan_class(s, err);
+    if (rc == 0)
         s->planned = 1;
     return rc;
 }
@@ -425,7 +517,13 @@ double show_duration(struct show *s)
 {
     if (show_plan(s, NULL) != 0)
         return 0;
-    return s->duration;
+    return s->live ? INFINITY : s->duration;
+}
+
+/* Where t falls in the programme: in a live loop, t modulo the loop. */
+static double programme_time(const struct show *s, double t)
+{
+    return s->cycle > 0 ? fmod(t, s->cycle) : t;
 }
 
 /* The scene showing at t: the last one whose start is at or before t. */
@@ -441,7 +539,9 @@ const char *show_scene_at(struct show *s, double t)
 {
     if (show_plan(s, NULL) != 0 || s->nscenes == 0)
         return "";
-    return s->scenes[scene_index(s, t)].ops->name;
+    if (!isfinite(t))
+        t = 0;
+    return s->scenes[scene_index(s, programme_time(s, t))].ops->name;
 }
 
 int show_render(struct show *s, double t, struct canvas *out, struct err *err)
@@ -461,7 +561,7 @@ int show_render(struct show *s, double t, struct canvas *out, struct err *err)
     if (!s->live && t > s->duration)
         t = s->duration;
 
-    long i = scene_index(s, t);
+    long i = scene_index(s, programme_time(s, t));
     const struct scene *sc = &s->scenes[i];
     if (s->layer_scene != i) {
         theme_background(s, &s->layer, NULL, NULL);
@@ -470,12 +570,14 @@ int show_render(struct show *s, double t, struct canvas *out, struct err *err)
         s->layer_scene = i;
     }
     canvas_copy(out, &s->layer, 0, 0);
-    double local = clamp(t - sc->start, 0, sc->duration);
+    /* The live timeline's time is the clock's, wherever it is in a loop. */
+    double local =
+        sc->ops == &scene_live ? t : clamp(programme_time(s, t) - sc->start, 0, sc->duration);
     if (sc->ops->draw != NULL && sc->ops->draw(s, sc, local, out, err) != 0)
         return -1;
 
     /* A thin bar along the bottom: how far into the programme we are. */
-    if (!s->live && s->duration > 0) {
+    if (!s->live && !s->embedded && s->duration > 0) {
         int h = theme_u(s, 4);
         canvas_rect(out, 0, s->height - h, (int)(s->width * (t / s->duration)), h, theme_accent);
     }

@@ -128,6 +128,19 @@ int show_mark_finished(struct show *s, const char *style, const char *exercise, 
  * one (a learner grading exercise 05 again). Returns how many spans went. */
 size_t show_drop_style(struct show *s, const char *style);
 
+struct stream_class; /* stream_class.h */
+
+/* Adds the class scenes (or replaces them, with fresher state): the
+ * leaderboard, the latest passing run's timeline under the participant's
+ * name, "first to pass" cards, and a race card over the racing run's
+ * timeline. pass and race are those two runs' spans (NULL and 0 when the
+ * run log could not be had: the card is drawn without its timeline). In a
+ * finished programme they come after the other scenes; in live mode the
+ * programme becomes a loop: the live timeline (once spans came), then the
+ * class scenes, over and over. */
+int show_set_class(struct show *s, const struct stream_class *c, const struct runlog_span *pass,
+                   size_t npass, const struct runlog_span *race, size_t nrace, struct err *err);
+
 /* Length of the programme in seconds for the inputs given so far; in live
  * mode, INFINITY (render until the run is over). */
 double show_duration(struct show *s);
@@ -139,7 +152,8 @@ double show_duration(struct show *s);
 int show_render(struct show *s, double t, struct canvas *out, struct err *err);
 
 /* The name of the scene showing at t ("title", "images", "timeline", "bars",
- * "fetch", "empty"), for logs and tests. */
+ * "fetch", "empty", "leaderboard", "class-pass", "firsts", "race"), for logs
+ * and tests. */
 const char *show_scene_at(struct show *s, double t);
 
 #endif
