@@ -56,7 +56,8 @@ static int leaderboard_draw(struct show *s, const struct scene *sc, double t, st
     }
     int row_h = h / (int)n < theme_u(s, 52) ? h / (int)n : theme_u(s, 52);
     int px = row_h * 6 / 10, name_x = x + theme_u(s, 56), bar_x = x + theme_u(s, 330);
-    int bar_w = w - theme_u(s, 330) - theme_u(s, 330);
+    /* Room on the right for "5 passed" and "x1.92 03-processes". */
+    int bar_w = w - theme_u(s, 330) - theme_u(s, 470);
     int max_passed = 1;
     for (size_t i = 0; i < n; i++)
         if (c->leaderboard[i].passed > max_passed)
