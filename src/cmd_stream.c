@@ -394,12 +394,13 @@ struct render {
     uint64_t start_ns;
 };
 
-/* One line, redrawn in place every second of video on a terminal; a new
- * line every ten seconds in a log file. */
+/* One line, redrawn in place every second of video on a terminal; in a
+ * log file a line after the first second (the stream is up: what a test or
+ * a facilitator's script waits for), then one every ten seconds. */
 static void show_progress(const struct render *r, int64_t index, int final)
 {
     int tty = isatty(STDERR_FILENO);
-    if (!final && (index + 1) % (tty ? r->fps : 10 * r->fps) != 0)
+    if (!final && (index + 1) % (tty ? r->fps : 10 * r->fps) != 0 && index + 1 != r->fps)
         return;
     double video = (double)(index + 1) / r->fps;
     double wall = clock_seconds(r->start_ns, clock_now_ns());
