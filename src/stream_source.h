@@ -89,6 +89,24 @@ int stream_src_watch_new(struct stream_source **out, const char *dir, struct err
 #define STREAM_CLASS_REFRESH_S 10.0
 int stream_src_class_new(struct stream_source **out, const char *url, struct err *err);
 
+/* Where the class source gets its texts: the HTTP client above, or any
+ * other (a local class database, through the class code). Each function
+ * returns 0 and a malloc'ed text (the caller frees it), or -1 with err set.
+ *   state   the state JSON of CLASS-STATE.md
+ *   runlog  run `run`'s run log (JSON Lines, docs/RUNLOG.md)
+ *   free    frees ctx when the source is freed (may be NULL) */
+struct stream_class_fetcher {
+    const char *name; /* for messages: a URL, a file */
+    int (*state)(void *ctx, char **text, size_t *len, struct err *err);
+    int (*runlog)(void *ctx, long long run, char **text, size_t *len, struct err *err);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
+/* A class source over any fetcher (copied; ctx becomes the source's). */
+int stream_src_class_with(struct stream_source **out, const struct stream_class_fetcher *f,
+                          struct err *err);
+
 /* --- Photos (stream_src_photos.c) -------------------------------------------- */
 
 #define STREAM_MAX_PHOTOS 8 /* photos shown before/after: enough for a minute */

@@ -133,7 +133,7 @@ else
     status=$?
     if [ $status -ne 0 ]; then
         fail "class: exit $status:"; sed 's/^/    /' "$WORK/class.log"
-    elif ! grep -q "class $URL: 4 participants" "$WORK/class.log"; then
+    elif ! grep -q "class $URL/api/state: 4 participants" "$WORK/class.log"; then
         fail "class: the state was not announced:"; sed 's/^/    /' "$WORK/class.log"
     elif ! grep -q 'GET /api/run/17/runlog' "$WORK/http.log" ||
          ! grep -q 'GET /api/run/18/runlog' "$WORK/http.log"; then

@@ -15,6 +15,7 @@
 #include "scene.h"
 #include "show.h"
 #include "stream_class.h"
+#include "stream_source.h"
 #include "test_stream_probe.h"
 
 #define FIXTURE "tests/stream/class/api/state"
@@ -209,5 +210,70 @@ Test(stream_class, a_race_without_its_run_log_is_still_a_card)
     double race = first_at(s, "race", 0, d);
     cr_assert_geq(race, 0);
     cr_expect_gt(pixels_at(s, race + 2, theme_fail), 800);
+    show_free(s);
+}
+
+/* --- The source, over a fetcher that is not HTTP (a local class database
+ * is wired this way) ------------------------------------------------------- */
+
+struct fake {
+    int state_calls, runlog_calls;
+    int fail_state;
+};
+
+static int fake_state(void *ctx, char **text, size_t *len, struct err *err)
+{
+    struct fake *f = ctx;
+    f->state_calls++;
+    if (f->fail_state)
+        return err_set(err, "class.db: no such table");
+    *text = probe_slurp(FIXTURE);
+    *len = *text != NULL ? strlen(*text) : 0;
+    return *text != NULL ? 0 : err_set(err, "%s: cannot read", FIXTURE);
+}
+
+/* Run 18's log is there; run 17's is not. */
+static int fake_runlog(void *ctx, long long run, char **text, size_t *len, struct err *err)
+{
+    struct fake *f = ctx;
+    f->runlog_calls++;
+    if (run != 18)
+        return err_set(err, "run %lld: no run log uploaded", run);
+    *text = probe_slurp(RUN18);
+    *len = *text != NULL ? strlen(*text) : 0;
+    return *text != NULL ? 0 : -1;
+}
+
+Test(stream_class, the_source_reads_through_any_fetcher)
+{
+    struct fake fake = {0};
+    struct stream_class_fetcher f = {
+        .name = "class.db", .state = fake_state, .runlog = fake_runlog, .ctx = &fake};
+    struct stream_source *src;
+    struct err err;
+    cr_assert_eq(stream_src_class_with(&src, &f, &err), 0, "%s", err.msg);
+    struct show_options o;
+    show_options_default(&o);
+    o.width = 320;
+    o.height = 180;
+    struct show *s;
+    cr_assert_eq(show_new(&s, &o, &err), 0, "%s", err.msg);
+    cr_assert_eq(src->ops->start(src, s, &err), 0, "%s", err.msg);
+    cr_expect_eq(fake.state_calls, 1);
+    cr_expect_eq(fake.runlog_calls, 2, "the pass's and the race's logs");
+    double d = show_duration(s);
+    cr_expect_lt(first_at(s, "class-pass", 0, d), 0, "run 17's log is missing: no pass scene");
+    cr_expect_geq(first_at(s, "race", 0, d), 0, "the race card is there");
+    cr_expect_eq(src->ops->done(src), 0, "a class never ends the stream");
+    stream_source_free(src);
+    show_free(s);
+
+    /* A state that cannot be read is an error at start, naming it. */
+    fake = (struct fake){.fail_state = 1};
+    cr_assert_eq(stream_src_class_with(&src, &f, &err), 0, "%s", err.msg);
+    cr_assert_eq(show_new(&s, &o, &err), 0, "%s", err.msg);
+    cr_expect_eq(src->ops->start(src, s, &err), -1);
+    cr_expect(strstr(err.msg, "class.db: no such table") != NULL, "%s", err.msg);
+    stream_source_free(src);
     show_free(s);
 }
