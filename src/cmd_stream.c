@@ -152,11 +152,47 @@ static int add_log(struct stream_opts *o, const char *path)
     return 0;
 }
 
-/* One option of the command line into o; -1 (said why) if its value is bad. */
-static int parse_option(int c, const char *arg, struct stream_opts *o)
+/* An option with a number for a value (--duration, --size, --bitrate,
+ * --retries) into o; -1 (said why) if the value is bad. */
+static int parse_number(int c, const char *arg, struct stream_opts *o)
 {
     struct err err;
     char *end;
+    switch (c) {
+    case 'd':
+        errno = 0;
+        o->duration = strtod(arg, &end);
+        if (errno == 0 && end != arg && *end == '\0' && o->duration > 0 && o->duration <= 24 * 3600)
+            return 0;
+        fprintf(stderr, "retreat stream: --duration '%s': expected seconds, > 0\n", arg);
+        return -1;
+    case 's':
+        if (parse_size(arg, &o->width, &o->height) != 0) {
+            fprintf(stderr, "retreat stream: --size '%s': expected WIDTHxHEIGHT\n", arg);
+            return -1;
+        }
+        if (encoder_check_size(o->width, o->height, &err) != 0) {
+            fprintf(stderr, "retreat stream: --size: %s\n", err.msg);
+            return -1;
+        }
+        return 0;
+    case 'b':
+        if (args_int(arg, ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX, &o->bitrate) == 0)
+            return 0;
+        fprintf(stderr, "retreat stream: --bitrate '%s': expected kbit/s from %d to %d\n", arg,
+                ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX);
+        return -1;
+    default: /* 'r' */
+        if (args_int(arg, 0, 100, &o->retries) == 0)
+            return 0;
+        fprintf(stderr, "retreat stream: --retries '%s': expected 0 to 100\n", arg);
+        return -1;
+    }
+}
+
+/* One option of the command line into o; -1 (said why) if its value is bad. */
+static int parse_option(int c, const char *arg, struct stream_opts *o)
+{
     switch (c) {
     case 'l':
         return add_log(o, arg);
@@ -188,33 +224,10 @@ static int parse_option(int c, const char *arg, struct stream_opts *o)
         o->verbose = 1;
         return 0;
     case 'd':
-        errno = 0;
-        o->duration = strtod(arg, &end);
-        if (errno == 0 && end != arg && *end == '\0' && o->duration > 0 && o->duration <= 24 * 3600)
-            return 0;
-        fprintf(stderr, "retreat stream: --duration '%s': expected seconds, > 0\n", arg);
-        return -1;
     case 's':
-        if (parse_size(arg, &o->width, &o->height) != 0) {
-            fprintf(stderr, "retreat stream: --size '%s': expected WIDTHxHEIGHT\n", arg);
-            return -1;
-        }
-        if (encoder_check_size(o->width, o->height, &err) != 0) {
-            fprintf(stderr, "retreat stream: --size: %s\n", err.msg);
-            return -1;
-        }
-        return 0;
     case 'b':
-        if (args_int(arg, ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX, &o->bitrate) == 0)
-            return 0;
-        fprintf(stderr, "retreat stream: --bitrate '%s': expected kbit/s from %d to %d\n", arg,
-                ENCODER_BITRATE_MIN, ENCODER_BITRATE_MAX);
-        return -1;
     case 'r':
-        if (args_int(arg, 0, 100, &o->retries) == 0)
-            return 0;
-        fprintf(stderr, "retreat stream: --retries '%s': expected 0 to 100\n", arg);
-        return -1;
+        return parse_number(c, arg, o);
     default:
         return -1;
     }
