@@ -277,3 +277,33 @@ Test(stream_class, the_source_reads_through_any_fetcher)
     stream_source_free(src);
     show_free(s);
 }
+
+/* In a live show the state is read again every STREAM_CLASS_REFRESH_S
+ * seconds of frames; a failed refresh keeps the scenes. A finished
+ * programme keeps the state it was planned with. */
+Test(stream_class, live_shows_refresh_the_state)
+{
+    struct fake fake = {0};
+    struct stream_class_fetcher f = {
+        .name = "class.db", .state = fake_state, .runlog = fake_runlog, .ctx = &fake};
+    for (int live = 0; live <= 1; live++) {
+        fake = (struct fake){0};
+        struct stream_source *src;
+        struct err err;
+        cr_assert_eq(stream_src_class_with(&src, &f, &err), 0, "%s", err.msg);
+        src->fps = 30;
+        struct show *s = class_show(live);
+        cr_assert_eq(src->ops->start(src, s, &err), 0, "%s", err.msg);
+        int64_t every = (int64_t)(STREAM_CLASS_REFRESH_S * 30);
+        for (int64_t frame = 0; frame <= 2 * every; frame++)
+            cr_assert_eq(src->ops->poll(src, s, frame, &err), 0, "%s", err.msg);
+        cr_expect_eq(fake.state_calls, live ? 3 : 1, "live %d: %d reads of the state", live,
+                     fake.state_calls);
+        cr_expect_eq(fake.runlog_calls, 2, "a run's log is read once, not per refresh");
+        fake.fail_state = 1;
+        cr_expect_eq(src->ops->poll(src, s, 3 * every, &err), 0, "a failed refresh is not fatal");
+        cr_expect_str_eq(show_scene_at(s, 0), "leaderboard", "the scenes stay");
+        stream_source_free(src);
+        show_free(s);
+    }
+}
