@@ -36,7 +36,7 @@
  * of them are done (pthread_join), the strips for the vertical pass.
  *
  * This is the method the skeleton teaches, completed, with its given parts
- * unchanged. The library's "expert" style (src/blur_expert.c, beyond the
+ * unchanged. The library's "expert" style (src/core/blur_expert.c, beyond the
  * ladder) takes another road to an O(1) Gaussian, built for speed.
  */
 #include <math.h>

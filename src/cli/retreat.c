@@ -27,6 +27,7 @@ int cmd_grade(int argc, char **argv);
 int cmd_class(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_leave(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 const struct command commands[] = {
     {"blur", "blur photos with any style of the ladder (linear ... fast)", cmd_blur},
@@ -40,6 +41,7 @@ const struct command commands[] = {
     {"class", "the facilitator's class server: cards, leaderboard page, state", cmd_class},
     {"join", "post every grade card to a class (`make join URL`)", cmd_join},
     {"leave", "stop posting grade cards to the class (`make leave`)", cmd_leave},
+    {"trace", "a run log as Chrome Trace Event JSON, for ui.perfetto.dev", cmd_trace},
     {NULL, NULL, NULL},
 };
 

@@ -122,6 +122,24 @@ int runlog_append(struct runlog *log, const struct runlog_span *s)
     return n == (ssize_t)len ? 0 : -1;
 }
 
+int runlog_mark_end(struct runlog *log, const char *exercise, const char *verdict, struct err *err)
+{
+    struct runlog_span s;
+    runlog_begin(&s, RUNLOG_END, exercise, 0, RUNLOG_END);
+    s.end_ns = s.start_ns;
+    copy_str(s.detail, sizeof s.detail, verdict);
+    errno = 0;
+    if (runlog_append(log, &s) != 0)
+        return err_set(err, "run log: cannot write the end mark of %s (%s)", s.item,
+                       errno != 0 ? strerror(errno) : "not UTF-8 or too long");
+    return 0;
+}
+
+int runlog_is_end(const struct runlog_span *s)
+{
+    return strcmp(s->style, RUNLOG_END) == 0 && strcmp(s->phase, RUNLOG_END) == 0;
+}
+
 static int get_str(json_t *o, const char *key, char *dst, size_t cap, int required)
 {
     json_t *v = json_object_get(o, key);
@@ -191,9 +209,8 @@ int runlog_parse_line(const char *line, size_t len, struct runlog_span *s, const
     return 0;
 }
 
-/* Parses the whole text of a log; `name` is used in error messages. */
-static int parse_text(const char *text, size_t size, const char *name, struct runlog_span **spans,
-                      size_t *count, struct err *err)
+int runlog_parse_text(const char *text, size_t size, const char *name,
+                      struct runlog_span **spans, size_t *count, struct err *err)
 {
     struct runlog_span *arr = NULL;
     size_t n = 0, cap = 0, lineno = 0;
@@ -271,7 +288,7 @@ int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *coun
     size_t size = 0;
     if (slurp_fd(log->fd, "run log", &text, &size, err) != 0)
         return -1;
-    int rc = parse_text(text, size, "run log", spans, count, err);
+    int rc = runlog_parse_text(text, size, "run log", spans, count, err);
     free(text);
     return rc;
 }
@@ -287,7 +304,7 @@ int runlog_read(const char *path, struct runlog_span **spans, size_t *count, str
     close(fd);
     if (rc != 0)
         return -1;
-    rc = parse_text(text, size, path, spans, count, err);
+    rc = runlog_parse_text(text, size, path, spans, count, err);
     free(text);
     return rc;
 }

@@ -70,12 +70,38 @@ int runlog_fail(struct runlog *log, struct runlog_span *s, const char *detail);
 /* Appends a finished span as it is. */
 int runlog_append(struct runlog *log, const struct runlog_span *s);
 
+/* --- The end mark ----------------------------------------------------------
+ * A run is finished when its last span is written, but a reader that
+ * follows a log as it grows cannot tell the last span from a pause. So the
+ * grader ends a graded run's log with a mark: a line in the span format
+ * (old readers still parse it) with style and phase RUNLOG_END, the
+ * exercise as item, the verdict as detail, and start = end = now:
+ *
+ *     {"style":"end","item":"05-pool","phase":"end",...,"detail":"passed"}
+ *
+ * No style is called "end", so the statistics below never count it.
+ * Readers accept logs without a mark (docs/RUNLOG.md, "The end mark"). */
+#define RUNLOG_END "end"
+
+/* Appends the end mark: exercise ("05-pool") and verdict ("passed", "2 of 7
+ * checks failed") are truncated to fit. Fails if the write fails. */
+int runlog_mark_end(struct runlog *log, const char *exercise, const char *verdict, struct err *err);
+
+/* 1 if s is an end mark, else 0. */
+int runlog_is_end(const struct runlog_span *s);
+
 /* Reads back every span written so far to an open log. */
 int runlog_snapshot(struct runlog *log, struct runlog_span **spans, size_t *count, struct err *err);
 
 /* Reads a run log file. A malformed line is an error naming the file and the
  * line number. The caller frees *spans with free(). */
 int runlog_read(const char *path, struct runlog_span **spans, size_t *count, struct err *err);
+
+/* Parses the whole text of a log (size bytes, JSON Lines) as runlog_read
+ * parses a file; `name` stands for it in error messages. The caller frees
+ * *spans with free(). */
+int runlog_parse_text(const char *text, size_t size, const char *name,
+                      struct runlog_span **spans, size_t *count, struct err *err);
 
 /* Parses one JSON line into a span; `where` names it in errors. */
 int runlog_parse_line(const char *line, size_t len, struct runlog_span *s, const char *where,

@@ -27,6 +27,8 @@
 
 #include "class_store.h"
 #include "class_upload.h"
+#include "runlog.h"
+#include "trace.h"
 
 #define CONNECTION_LIMIT 1024
 #define IDLE_TIMEOUT_S 30
@@ -90,6 +92,34 @@ static enum MHD_Result refuse(struct class_server *srv, struct MHD_Connection *c
 static enum MHD_Result answer_json(struct MHD_Connection *conn, unsigned status, char *json)
 {
     return answer(conn, status, "application/json", json, strlen(json), MHD_RESPMEM_MUST_FREE);
+}
+
+/* A run's trace (trace.h): its stored run log, which was checked line by line
+ * on upload, as Chrome Trace Event JSON for ui.perfetto.dev. Takes runlog. */
+static enum MHD_Result answer_trace(struct class_server *srv, struct MHD_Connection *conn,
+                                    char *runlog, size_t len)
+{
+    struct runlog_span *spans = NULL;
+    size_t count = 0;
+    char *json = NULL;
+    size_t json_len = 0;
+    struct err err;
+    int rc = runlog_parse_text(runlog, len, "the stored run log", &spans, &count, &err);
+    free(runlog);
+    FILE *out = rc == 0 ? open_memstream(&json, &json_len) : NULL;
+    if (rc == 0 && out == NULL)
+        rc = err_set(&err, "out of memory writing a trace");
+    if (out != NULL) {
+        rc = trace_write_json(spans, count, out, &err);
+        if (fclose(out) != 0 && rc == 0)
+            rc = err_set(&err, "out of memory writing a trace");
+    }
+    free(spans);
+    if (rc != 0) {
+        free(json);
+        return refuse(srv, conn, 500, err.msg);
+    }
+    return answer(conn, 200, "application/json", json, json_len, MHD_RESPMEM_MUST_FREE);
 }
 
 /* --- Routes ------------------------------------------------------------------- */
@@ -252,11 +282,12 @@ static enum MHD_Result do_get(struct class_server *srv, struct MHD_Connection *c
             return refuse(srv, conn, 404, "no such run, or it came without a run log");
         return answer(conn, 200, "application/x-ndjson", data, len, MHD_RESPMEM_MUST_FREE);
     case R_TRACE:
-        /* MERGE(trace): the lead adds the body here at merge time: read the
-         * run log as in R_RUNLOG, parse it with runlog_parse_line() into
-         * spans, and answer trace_write_json() (src/trace.h) as
-         * application/json. The page already links every run to this URL. */
-        return refuse(srv, conn, 501, "the trace of a run is not available in this build");
+        rc = class_store_runlog(srv->store, req->run, &data, &len, &err);
+        if (rc < 0)
+            return refuse(srv, conn, 500, err.msg);
+        if (rc == 0)
+            return refuse(srv, conn, 404, "no such run, or it came without a run log");
+        return answer_trace(srv, conn, data, len);
     default:
         return refuse(srv, conn, 404, "not found");
     }

@@ -7,7 +7,7 @@
  * can see or post anything; a wrong code is a plain 404 that says nothing.
  *
  *     GET  /c/CODE/                      the leaderboard page (class_page.c)
- *     GET  /c/CODE/api/state             the state JSON (CLASS-STATE.md)
+ *     GET  /c/CODE/api/state             the state JSON (documented in class_store.h)
  *     POST /c/CODE/api/join              {"name","token"}: 200, or 409 if taken
  *     POST /c/CODE/api/upload            a card (class_upload.h): 201 {"run": N}
  *     GET  /c/CODE/api/run/N/runlog      run N's run log (JSON Lines)

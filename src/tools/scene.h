@@ -51,7 +51,16 @@ struct show_style {
     size_t failed;             /* how many did not succeed */
     long *workers;             /* distinct workers, in order of first start */
     size_t nworkers;
-    int processes; /* its workers are processes (several pids), not threads */
+    int processes;  /* its workers are processes (several pids), not threads */
+    size_t recency; /* 1 + the add order of its newest span or mark: live shows the newest */
+    int finished;   /* its run is over (show_mark_finished) */
+    char exercise[RUNLOG_STYLE_MAX], verdict[96]; /* from the mark; may be empty */
+};
+
+/* A finished run, as marked (show_mark_finished or an end mark). */
+struct show_mark {
+    char style[RUNLOG_STYLE_MAX], exercise[RUNLOG_STYLE_MAX], verdict[96];
+    size_t at; /* s->nspans when it was marked: its place in the add order */
 };
 
 /* A photo, scaled to the before/after frame once, when it is added. */
@@ -71,6 +80,8 @@ struct show {
     size_t nspans, spans_cap;
     struct show_photo *photos;
     size_t nphotos;
+    struct show_mark *marks; /* finished runs, in the order marked */
+    size_t nmarks;
 
     int live;
     uint64_t live_origin_ns;
@@ -84,19 +95,33 @@ struct show {
     size_t nscenes;
     double duration;
 
+    /* The class scenes (show_set_class); NULL: none. runs[0] is the latest
+     * pass, runs[1] the latest race: shows of their own, drawn embedded. */
+    struct stream_class *klass;
+    struct show *class_runs[2];
+    long long class_run_ids[2];
+    char font_path[256], bold_path[256]; /* to open the class runs' shows */
+    char timeline_heading[160];          /* if set: every timeline's heading */
+    int embedded;                        /* drawn inside another scene: no progress bar */
+    double cycle;                        /* live with class scenes: the loop's length, s */
+
     /* The layer of the scene drawn last; -1: none yet (or inputs changed). */
     struct canvas layer;
     long layer_scene;
 };
 
 /* The scenes, one scene_NAME.c file each. */
-extern const struct scene_ops scene_title;    /* scene_title.c */
-extern const struct scene_ops scene_empty;    /* scene_title.c: nothing to show yet */
-extern const struct scene_ops scene_images;   /* scene_images.c: arg = photo */
-extern const struct scene_ops scene_timeline; /* scene_timeline.c: arg = style */
-extern const struct scene_ops scene_live;     /* scene_timeline.c: the style running now */
-extern const struct scene_ops scene_bars;     /* scene_bars.c: arg = 0 blur, 1 fetch styles */
-extern const struct scene_ops scene_fetch;    /* scene_fetch.c: every fetch-* style */
+extern const struct scene_ops scene_title;       /* scene_title.c */
+extern const struct scene_ops scene_empty;       /* scene_title.c: nothing to show yet */
+extern const struct scene_ops scene_images;      /* scene_images.c: arg = photo */
+extern const struct scene_ops scene_timeline;    /* scene_timeline.c: arg = style */
+extern const struct scene_ops scene_live;        /* scene_timeline.c: the style running now */
+extern const struct scene_ops scene_bars;        /* scene_bars.c: arg = 0 blur, 1 fetch styles */
+extern const struct scene_ops scene_fetch;       /* scene_fetch.c: every fetch-* style */
+extern const struct scene_ops scene_leaderboard; /* scene_class.c: the class's leaderboard */
+extern const struct scene_ops scene_class_pass;  /* scene_class.c: the latest pass (arg 0) */
+extern const struct scene_ops scene_race;        /* scene_class.c: the latest race (arg 1) */
+extern const struct scene_ops scene_firsts;      /* scene_class.c: first to pass each exercise */
 
 /* --- The common look (scene_theme.c) ------------------------------------- */
 

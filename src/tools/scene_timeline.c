@@ -15,6 +15,9 @@
  *                   last), on an axis that stretches with the elapsed time,
  *                   drawing spans as show_add_spans() delivers them; a
  *                   fetch style gets a row per request instead of lanes.
+ *                   When the newest run is finished (show_mark_finished)
+ *                   it is drawn whole, over its own duration, like a
+ *                   replayed timeline at its end.
  */
 #include <math.h>
 #include <stdio.h>
@@ -191,7 +194,9 @@ static void draw_lanes(struct show *s, struct canvas *out, size_t style, size_t 
 static int timeline_layer(struct show *s, const struct scene *sc, struct canvas *c, struct err *err)
 {
     (void)err;
-    style_header(s, c, sc->arg, s->styles[sc->arg].name, UINT64_MAX);
+    style_header(s, c, sc->arg,
+                 s->timeline_heading[0] != '\0' ? s->timeline_heading : s->styles[sc->arg].name,
+                 UINT64_MAX);
     return 0;
 }
 
@@ -239,10 +244,49 @@ static void live_badge(struct show *s, struct canvas *c, int x, int y)
     canvas_text(c, s->bold, px, x + pad + dot + theme_u(s, 6), y + pad, theme_text, "LIVE");
 }
 
+/* The style that arrived last (span or mark), if its run is over; else -1. */
+static long finished_style(const struct show *s)
+{
+    long newest = -1;
+    for (size_t i = 0; i < s->nstyles; i++)
+        if (newest < 0 || s->styles[i].recency > s->styles[newest].recency)
+            newest = (long)i;
+    return newest >= 0 && s->styles[newest].finished ? newest : -1;
+}
+
+/* A finished run, whole, over its own duration: its spans are all in, so
+ * the clock no longer matters. The heading names the exercise and says
+ * how it went. */
+static int finished_draw(struct show *s, struct canvas *out, size_t style, struct err *err)
+{
+    const struct show_style *st = &s->styles[style];
+    char heading[160];
+    if (st->exercise[0] != '\0' && st->verdict[0] != '\0')
+        snprintf(heading, sizeof heading, "%s: %s", st->exercise, st->verdict);
+    else
+        snprintf(heading, sizeof heading, "%s, finished",
+                 st->exercise[0] != '\0' ? st->exercise : st->name);
+    style_header(s, out, style, heading, UINT64_MAX);
+    uint64_t extent = st->end_ns - st->start_ns;
+    double range = extent > 1000000 ? (double)extent / 1e9 : 0.001;
+    if (!st->fetch) {
+        draw_lanes(s, out, style, st->nworkers, st->start_ns, range, st->end_ns + 1);
+        return 0;
+    }
+    int x, y, w, h;
+    theme_body(s, &x, &y, &w, &h);
+    int axis_h = theme_u(s, 34);
+    theme_time_axis(s, out, x, w, y, y + h - axis_h, range);
+    return scene_fetch_panel(s, out, style, x, y, w, h - axis_h, range, range * 1.001, err);
+}
+
 static int live_draw(struct show *s, const struct scene *sc, double t, struct canvas *out,
                      struct err *err)
 {
     (void)sc;
+    long done = finished_style(s);
+    if (done >= 0)
+        return finished_draw(s, out, (size_t)done, err);
     /* Everything depends on now, even the heading (which style runs), so
      * the layer is the bare background and the whole scene is drawn here. */
     uint64_t now = s->live_origin_ns + (uint64_t)(t * 1e9);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "font.h"
 #include "scene.h"
+#include "stream_class.h"
 
 /* How long each scene lasts, in seconds; see the table in show.h. */
 #define TITLE_SECONDS 4.0
@@ -31,6 +32,13 @@
 #define BARS_SECONDS 6.0
 #define FETCH_SECONDS 8.0
 #define FETCH_BARS_SECONDS 5.0
+/* The class scenes: long enough to read a leaderboard of ten names, or the
+ * two lines of a race, aloud. */
+#define LIVE_TURN_SECONDS 20.0 /* the live timeline's turn in a loop with class scenes */
+#define LEADERBOARD_SECONDS 8.0
+#define CLASS_PASS_SECONDS 8.0
+#define FIRSTS_SECONDS 6.0
+#define RACE_SECONDS 12.0
 
 void show_options_default(struct show_options *o)
 {
@@ -74,6 +82,10 @@ int show_new(struct show **out, const struct show_options *o, struct err *err)
     snprintf(s->title, sizeof s->title, "%s",
              o->title != NULL ? o->title : "Concurrency in C, live");
     snprintf(s->subtitle, sizeof s->subtitle, "%s", o->subtitle != NULL ? o->subtitle : "");
+    snprintf(s->font_path, sizeof s->font_path, "%s",
+             o->font_path != NULL ? o->font_path : FONT_DEFAULT_PATH);
+    snprintf(s->bold_path, sizeof s->bold_path, "%s",
+             o->bold_path != NULL ? o->bold_path : FONT_DEFAULT_BOLD_PATH);
     if (font_open(&s->regular, o->font_path != NULL ? o->font_path : FONT_DEFAULT_PATH, err) != 0 ||
         font_open(&s->bold, o->bold_path != NULL ? o->bold_path : FONT_DEFAULT_BOLD_PATH, err) !=
             0 ||
@@ -106,6 +118,10 @@ void show_free(struct show *s)
         canvas_free(&s->photos[i].after);
     }
     free(s->photos);
+    free(s->marks);
+    free(s->klass);
+    show_free(s->class_runs[0]);
+    show_free(s->class_runs[1]);
     canvas_free(&s->layer);
     font_close(s->regular);
     font_close(s->bold);
@@ -119,8 +135,23 @@ static void invalidate(struct show *s)
     s->layer_scene = -1;
 }
 
+/* An end mark finishes the run of the span added just before it. */
+static int add_end_mark(struct show *s, const struct runlog_span *mark, struct err *err)
+{
+    if (s->nspans == 0)
+        return 0; /* a mark with no run before it: nothing to finish */
+    return show_mark_finished(s, s->spans[s->nspans - 1].style, mark->item, mark->detail, err);
+}
+
 int show_add_spans(struct show *s, const struct runlog_span *spans, size_t count, struct err *err)
 {
+    /* End marks are not work: they go to the marks, in their place. */
+    for (size_t i = 0; i < count; i++)
+        if (runlog_is_end(&spans[i])) {
+            if (show_add_spans(s, spans, i, err) != 0 || add_end_mark(s, &spans[i], err) != 0)
+                return -1;
+            return show_add_spans(s, spans + i + 1, count - i - 1, err);
+        }
     if (count == 0)
         return 0;
     if (s->nspans + count > s->spans_cap) {
@@ -171,6 +202,92 @@ int show_add_images(struct show *s, const char *name, const struct img *before,
     }
     s->photos = grown;
     s->photos[s->nphotos++] = photo;
+    invalidate(s);
+    return 0;
+}
+
+int show_mark_finished(struct show *s, const char *style, const char *exercise, const char *verdict,
+                       struct err *err)
+{
+    struct show_mark *grown = realloc(s->marks, (s->nmarks + 1) * sizeof *grown);
+    if (grown == NULL)
+        return err_set(err, "out of memory for the end of %s", style);
+    s->marks = grown;
+    struct show_mark *m = &s->marks[s->nmarks++];
+    snprintf(m->style, sizeof m->style, "%s", style);
+    snprintf(m->exercise, sizeof m->exercise, "%s", exercise != NULL ? exercise : "");
+    snprintf(m->verdict, sizeof m->verdict, "%s", verdict != NULL ? verdict : "");
+    m->at = s->nspans;
+    invalidate(s);
+    return 0;
+}
+
+size_t show_drop_style(struct show *s, const char *style)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nspans; i++)
+        if (strcmp(s->spans[i].style, style) != 0)
+            s->spans[kept++] = s->spans[i];
+    size_t dropped = s->nspans - kept;
+    s->nspans = kept;
+    /* The marks of other styles keep their place relative to the spans
+     * that stay: the add order of what remains is unchanged. */
+    size_t km = 0;
+    for (size_t i = 0; i < s->nmarks; i++)
+        if (strcmp(s->marks[i].style, style) != 0) {
+            s->marks[km] = s->marks[i];
+            s->marks[km].at = s->marks[km].at > dropped ? s->marks[km].at - dropped : 0;
+            km++;
+        }
+    s->nmarks = km;
+    invalidate(s);
+    return dropped;
+}
+
+/* The show of one class run (0 pass, 1 race): made anew when the run
+ * changes, kept while it is the same run. */
+static int class_run_show(struct show *s, int k, const struct stream_class_run *run,
+                          const struct runlog_span *spans, size_t n, struct err *err)
+{
+    if (s->class_runs[k] != NULL && run->present && s->class_run_ids[k] == run->run && n > 0)
+        return 0;
+    show_free(s->class_runs[k]);
+    s->class_runs[k] = NULL;
+    if (!run->present || n == 0)
+        return 0;
+    struct show_options o = {.width = s->width,
+                             .height = s->height,
+                             .fps = s->fps,
+                             .font_path = s->font_path,
+                             .bold_path = s->bold_path};
+    struct show *sub;
+    if (show_new(&sub, &o, err) != 0)
+        return -1;
+    sub->embedded = 1;
+    if (k == 0)
+        snprintf(sub->timeline_heading, sizeof sub->timeline_heading, "%s: %s passed, \u00d7%.2f",
+                 run->name, run->exercise, run->speedup);
+    else
+        snprintf(sub->timeline_heading, sizeof sub->timeline_heading, "%s: race in %s", run->name,
+                 run->exercise);
+    if (show_add_spans(sub, spans, n, err) != 0) {
+        show_free(sub);
+        return -1;
+    }
+    s->class_runs[k] = sub;
+    s->class_run_ids[k] = run->run;
+    return 0;
+}
+
+int show_set_class(struct show *s, const struct stream_class *c, const struct runlog_span *pass,
+                   size_t npass, const struct runlog_span *race, size_t nrace, struct err *err)
+{
+    if (s->klass == NULL && (s->klass = malloc(sizeof *s->klass)) == NULL)
+        return err_set(err, "out of memory for the class scenes");
+    *s->klass = *c;
+    if (class_run_show(s, 0, &c->pass, pass, npass, err) != 0 ||
+        class_run_show(s, 1, &c->race, race, nrace, err) != 0)
+        return -1;
     invalidate(s);
     return 0;
 }
@@ -253,6 +370,25 @@ static int style_workers(struct show *s, struct show_style *st, struct err *err)
     return 0;
 }
 
+/* A mark finishes its style's run if no span of it came after the mark (a
+ * span after it is a new run, still going). */
+static void apply_marks(struct show *s)
+{
+    for (size_t i = 0; i < s->nmarks; i++) {
+        const struct show_mark *m = &s->marks[i];
+        long k = show_style_find(s, m->style);
+        if (k < 0)
+            continue;
+        struct show_style *st = &s->styles[k];
+        if (st->recency > m->at)
+            continue;
+        st->finished = 1;
+        st->recency = m->at;
+        snprintf(st->exercise, sizeof st->exercise, "%s", m->exercise);
+        snprintf(st->verdict, sizeof st->verdict, "%s", m->verdict);
+    }
+}
+
 static int build_styles(struct show *s, struct err *err)
 {
     free_styles(s);
@@ -279,7 +415,9 @@ static int build_styles(struct show *s, struct err *err)
             st->end_ns = sp->end_ns;
         st->spans++;
         st->failed += !sp->ok;
+        st->recency = i + 1;
     }
+    apply_marks(s);
     for (size_t k = 0; k < s->nstyles; k++)
         if (style_workers(s, &s->styles[k], err) != 0)
             return -1;
@@ -305,6 +443,22 @@ static int add_scene(struct show *s, const struct scene_ops *ops, double duratio
     return 0;
 }
 
+/* The class scenes, each only when it has something to show. */
+static int plan_class(struct show *s, struct err *err)
+{
+    const struct stream_class *c = s->klass;
+    if (c == NULL)
+        return 0;
+    int rc = add_scene(s, &scene_leaderboard, LEADERBOARD_SECONDS, 0, err);
+    if (rc == 0 && c->pass.present && s->class_runs[0] != NULL)
+        rc = add_scene(s, &scene_class_pass, CLASS_PASS_SECONDS, 0, err);
+    if (rc == 0 && c->nfirsts > 0)
+        rc = add_scene(s, &scene_firsts, FIRSTS_SECONDS, 0, err);
+    if (rc == 0 && c->race.present)
+        rc = add_scene(s, &scene_race, RACE_SECONDS, 1, err);
+    return rc;
+}
+
 static int show_plan(struct show *s, struct err *err)
 {
     if (s->planned)
@@ -316,19 +470,30 @@ static int show_plan(struct show *s, struct err *err)
     if (build_styles(s, err) != 0)
         return -1;
 
-    if (s->live) {
+    s->cycle = 0;
+    if (s->live && s->klass == NULL) {
         s->planned = 1;
         return add_scene(s, &scene_live, INFINITY, 0, err);
+    }
+    if (s->live) {
+        /* A loop: the run going on now, when there is one, then the class. */
+        int rc = s->nspans > 0 ? add_scene(s, &scene_live, LIVE_TURN_SECONDS, 0, err) : 0;
+        if (rc == 0)
+            rc = plan_class(s, err);
+        s->cycle = s->duration;
+        s->planned = rc == 0;
+        return rc;
     }
     size_t nblur = 0, nfetch = 0;
     for (size_t i = 0; i < s->nstyles; i++)
         s->styles[i].fetch ? nfetch++ : nblur++;
-    if (s->nspans == 0 && s->nphotos == 0) {
+    if (s->nspans == 0 && s->nphotos == 0 && s->klass == NULL) {
         s->planned = 1;
         return add_scene(s, &scene_empty, EMPTY_SECONDS, 0, err);
     }
 
-    int rc = add_scene(s, &scene_title, TITLE_SECONDS, 0, err);
+    int rc =
+        s->nspans > 0 || s->nphotos > 0 ? add_scene(s, &scene_title, TITLE_SECONDS, 0, err) : 0;
     double per_photo = s->nphotos ? clamp(PHOTOS_BUDGET / s->nphotos, PHOTO_MIN, PHOTO_MAX) : 0;
     for (size_t i = 0; rc == 0 && i < s->nphotos; i++)
         rc = add_scene(s, &scene_images, per_photo, i, err);
@@ -343,6 +508,8 @@ static int show_plan(struct show *s, struct err *err)
     if (rc == 0 && nfetch > 0)
         rc = add_scene(s, &scene_bars, FETCH_BARS_SECONDS, 1, err);
     if (rc == 0)
+        rc = plan_class(s, err);
+    if (rc == 0)
         s->planned = 1;
     return rc;
 }
@@ -351,7 +518,13 @@ double show_duration(struct show *s)
 {
     if (show_plan(s, NULL) != 0)
         return 0;
-    return s->duration;
+    return s->live ? INFINITY : s->duration;
+}
+
+/* Where t falls in the programme: in a live loop, t modulo the loop. */
+static double programme_time(const struct show *s, double t)
+{
+    return s->cycle > 0 ? fmod(t, s->cycle) : t;
 }
 
 /* The scene showing at t: the last one whose start is at or before t. */
@@ -367,7 +540,9 @@ const char *show_scene_at(struct show *s, double t)
 {
     if (show_plan(s, NULL) != 0 || s->nscenes == 0)
         return "";
-    return s->scenes[scene_index(s, t)].ops->name;
+    if (!isfinite(t))
+        t = 0;
+    return s->scenes[scene_index(s, programme_time(s, t))].ops->name;
 }
 
 int show_render(struct show *s, double t, struct canvas *out, struct err *err)
@@ -387,7 +562,7 @@ int show_render(struct show *s, double t, struct canvas *out, struct err *err)
     if (!s->live && t > s->duration)
         t = s->duration;
 
-    long i = scene_index(s, t);
+    long i = scene_index(s, programme_time(s, t));
     const struct scene *sc = &s->scenes[i];
     if (s->layer_scene != i) {
         theme_background(s, &s->layer, NULL, NULL);
@@ -396,12 +571,14 @@ int show_render(struct show *s, double t, struct canvas *out, struct err *err)
         s->layer_scene = i;
     }
     canvas_copy(out, &s->layer, 0, 0);
-    double local = clamp(t - sc->start, 0, sc->duration);
+    /* The live timeline's time is the clock's, wherever it is in a loop. */
+    double local =
+        sc->ops == &scene_live ? t : clamp(programme_time(s, t) - sc->start, 0, sc->duration);
     if (sc->ops->draw != NULL && sc->ops->draw(s, sc, local, out, err) != 0)
         return -1;
 
     /* A thin bar along the bottom: how far into the programme we are. */
-    if (!s->live && s->duration > 0) {
+    if (!s->live && !s->embedded && s->duration > 0) {
         int h = theme_u(s, 4);
         canvas_rect(out, 0, s->height - h, (int)(s->width * (t / s->duration)), h, theme_accent);
     }

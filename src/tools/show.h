@@ -30,7 +30,10 @@
  * a single, endless worker timeline of the style running now (the style of
  * the span that started last, up to now), whose time axis stretches to the
  * time elapsed so far; spans are drawn as they arrive through
- * show_add_spans(). Photos are not shown live.
+ * show_add_spans(). Photos are not shown live. Once the run of the style
+ * shown is over (an end mark, or show_mark_finished()), and nothing newer
+ * has arrived, it is drawn whole over its own duration, with its exercise
+ * and verdict: a finished run does not shrink as the clock goes on.
  *
  * Inputs are copied: the caller may free its spans and images as soon as
  * show_add_spans() / show_add_images() return. Photos are scaled to their
@@ -115,6 +118,33 @@ void show_set_live(struct show *s, int live);
  * a recorded run, and for tests that need the same frame every time. */
 void show_set_live_origin(struct show *s, uint64_t origin_ns);
 
+/* Marks the run of a style as finished (the end of a live run): the live
+ * scene then shows it over its own duration, from its first span to its
+ * last, under a heading with the exercise and the verdict (either may be
+ * NULL), instead of on an axis that grows with the clock. An end mark
+ * passed to show_add_spans() (runlog_mark_end) does the same for the style
+ * of the span added before it. The mark holds until the style's spans are
+ * dropped (show_drop_style). */
+int show_mark_finished(struct show *s, const char *style, const char *exercise, const char *verdict,
+                       struct err *err);
+
+/* Forgets every span and mark of a style: a new run of it replaces the old
+ * one (a learner grading exercise 05 again). Returns how many spans went. */
+size_t show_drop_style(struct show *s, const char *style);
+
+struct stream_class; /* stream_class.h */
+
+/* Adds the class scenes (or replaces them, with fresher state): the
+ * leaderboard, the latest passing run's timeline under the participant's
+ * name, "first to pass" cards, and a race card over the racing run's
+ * timeline. pass and race are those two runs' spans (NULL and 0 when the
+ * run log could not be had: the card is drawn without its timeline). In a
+ * finished programme they come after the other scenes; in live mode the
+ * programme becomes a loop: the live timeline (once spans came), then the
+ * class scenes, over and over. */
+int show_set_class(struct show *s, const struct stream_class *c, const struct runlog_span *pass,
+                   size_t npass, const struct runlog_span *race, size_t nrace, struct err *err);
+
 /* Length of the programme in seconds for the inputs given so far; in live
  * mode, INFINITY (render until the run is over). */
 double show_duration(struct show *s);
@@ -126,7 +156,8 @@ double show_duration(struct show *s);
 int show_render(struct show *s, double t, struct canvas *out, struct err *err);
 
 /* The name of the scene showing at t ("title", "images", "timeline", "bars",
- * "fetch", "empty"), for logs and tests. */
+ * "fetch", "empty", "leaderboard", "class-pass", "firsts", "race"), for logs
+ * and tests. */
 const char *show_scene_at(struct show *s, double t);
 
 #endif

@@ -12,7 +12,9 @@
 #     server's own count of runs (its newest run number, from api/state) must
 #     equal the posts sent;
 #   - p50 and p99 post latency;
-#   - the server's peak memory (VmHWM of /proc/PID/status).
+#   - the server's peak memory (VmHWM of /proc/PID/status);
+#   - the frames `retreat stream --class` (rendering live meanwhile) had to
+#     repeat or drop, against a target of under 1%.
 # PASS when nothing is lost; latency and memory are figures, not targets (a
 # shared machine makes timings noisy: compare runs on one machine).
 #
@@ -29,7 +31,9 @@ LOAD=build/bench/class_load
 
 tmp=$(mktemp -d /tmp/retreat-class-load-XXXXXX)
 server=
+stream=
 cleanup() {
+    [ -n "$stream" ] && kill "$stream" 2>/dev/null || true
     [ -n "$server" ] && kill "$server" 2>/dev/null || true
     rm -rf "$tmp"
 }
@@ -45,10 +49,20 @@ until grep -q "press Ctrl-C" "$tmp/out" 2>/dev/null; do
 done
 url=$(sed -n 's/^join: make join //p' "$tmp/out")
 
-# MERGE(stream): start `retreat stream --class "$url" -o "$tmp/class.mp4"`
-# here, in the background, so that the class page's state is rendered while
-# the posts arrive; after the load, stop it and report its dropped and
-# repeated frames (target: under 1% of frames).
+# While the posts arrive, `retreat stream --class` renders the class live
+# (paced to the wall clock, as on Twitch: an empty --watch folder makes the
+# show live) into a file; its last line counts the frames it had to repeat
+# or drop to keep time (target: under 1% of frames).
+mkdir "$tmp/watch"
+"$RETREAT" stream --class "$url" --watch "$tmp/watch" -o "$tmp/class.mp4" \
+    > "$tmp/stream.out" 2> "$tmp/stream.err" &
+stream=$!
+i=0
+until grep -q "frame " "$tmp/stream.err" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -le 300 ] || { echo "class_load: FAIL: retreat stream did not start"; cat "$tmp/stream.err"; exit 1; }
+    sleep 0.1
+done
 
 echo "class_load: $PARTICIPANTS participants x $CARDS cards against $url"
 status=0
@@ -61,6 +75,21 @@ hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$server/status")
 rss=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$server/status")
 db=$(du -k "$tmp/class.db" "$tmp/class.db-wal" 2>/dev/null | awk '{s += $1} END {print s}')
 echo "server: runs stored ${runs:-?}, peak memory (VmHWM) $hwm, now (VmRSS) $rss, database ${db} KiB"
+
+# Let the stream draw the final state for a refresh period, then stop it.
+sleep 12
+kill -INT "$stream"
+wait "$stream" || true
+frames=$(grep "frame " "$tmp/stream.err" | tail -n 1)
+echo "stream: ${frames#retreat stream: }"
+late=$(echo "$frames" | sed -n 's/.*frame \([0-9]*\),.* \([0-9]*\) repeated, \([0-9]*\) dropped.*/\1 \2 \3/p')
+set -- $late
+if [ $# -eq 3 ] && [ "$1" -gt 0 ]; then
+    echo "stream: $(( ($2 + $3) * 1000 / $1 )) per mille of frames repeated or dropped (target < 10)"
+    [ $(( ($2 + $3) * 100 )) -lt "$1" ] || { echo "class_load: MISS: the stream fell behind"; status=1; }
+else
+    echo "class_load: MISS: no frame count from the stream"; status=1
+fi
 
 kill -INT "$server"
 wait "$server" || true

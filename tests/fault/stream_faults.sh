@@ -14,7 +14,14 @@
 #                    duration; no temporary file may be left;
 #   fsize            a 64 KiB file-size limit, SIGXFSZ ignored (EFBIG, as on a
 #                    full disk): a non-zero exit, a message naming the file,
-#                    no broken video under the real name, no temporary file.
+#                    no broken video under the real name, no temporary file;
+#   class            --class against python3's http.server on the loopback,
+#                    serving tests/stream/class: a whole video, the state and
+#                    both run logs fetched;
+#   class-down       the same URL with no server: exit 1 naming the URL, no
+#                    video;
+#   class-bad        a state that is an HTML error page: exit 1, "not valid
+#                    JSON", no video.
 #
 # Needs ffprobe (Debian package ffmpeg, in TEST_DEBS). The run log rendered
 # comes from a small `retreat blur` run made first.
@@ -96,6 +103,74 @@ elif [ -e "$out" ] && ! whole "$out"; then
     fail "fsize: a broken $out was left under the real name"
 else
     pass "fsize: exit $status, '$(grep -m1 'fsize.mp4' "$WORK/fsize.log" | cut -c1-110)'"
+fi
+
+# --- class, class-down, class-bad: --class against a loopback server ----------
+# python3's http.server serves the fixture (tests/stream/class: api/state and
+# two run logs) on a port the kernel picks; we wait for the line in which it
+# says which, not for a fixed time.
+serve() { # serve DIR: starts the server, sets SERVER and URL
+    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$1" > "$WORK/http.log" 2>&1 &
+    SERVER=$!
+    URL=
+    for _ in $(seq 1 100); do
+        URL=$(sed -n 's/.*port \([0-9]*\).*/http:\/\/127.0.0.1:\1/p' "$WORK/http.log" | head -1)
+        [ -n "$URL" ] && return 0
+        kill -0 $SERVER 2> /dev/null || break
+        sleep 0.1
+    done
+    return 1
+}
+unserve() { kill $SERVER 2> /dev/null; wait $SERVER 2> /dev/null; }
+trap 'unserve' EXIT
+no_video() { ! ls "$WORK" | grep -q "^$1"; }
+
+if ! serve "$TOP/tests/stream/class"; then
+    fail "class: python3 -m http.server did not start: $(head -c 300 "$WORK/http.log")"
+else
+    out="$WORK/class.mp4"
+    "$RETREAT" stream --class "$URL/" --size 320x180 -o "$out" > "$WORK/class.out" 2> "$WORK/class.log"
+    status=$?
+    if [ $status -ne 0 ]; then
+        fail "class: exit $status:"; sed 's/^/    /' "$WORK/class.log"
+    elif ! grep -q "class $URL/api/state: 4 participants" "$WORK/class.log"; then
+        fail "class: the state was not announced:"; sed 's/^/    /' "$WORK/class.log"
+    elif ! grep -q 'GET /api/run/17/runlog' "$WORK/http.log" ||
+         ! grep -q 'GET /api/run/18/runlog' "$WORK/http.log"; then
+        fail "class: the pass and race run logs were not fetched:"; sed 's/^/    /' "$WORK/http.log"
+    elif ! whole "$out"; then
+        fail "class: $out does not play to the end"
+    else
+        pass "class: $(tr '\n' ' ' < "$WORK/probe.txt")from $URL"
+    fi
+    unserve
+
+    # The same URL, now that nobody listens there.
+    "$RETREAT" stream --class "$URL" --size 320x180 -o "$WORK/down.mp4" > /dev/null 2> "$WORK/down.log"
+    status=$?
+    if [ $status -ne 1 ] || ! grep -q "$URL/api/state" "$WORK/down.log" || ! no_video down.mp4; then
+        fail "class-down: exit $status, expected 1, the URL named and no video:"
+        sed 's/^/    /' "$WORK/down.log"
+    else
+        pass "class-down: exit 1, '$(grep -m1 api/state "$WORK/down.log" | cut -c1-100)'"
+    fi
+fi
+
+# A server that answers the state with a proxy's error page.
+mkdir -p "$WORK/badclass/api" && echo '<html>502 Bad Gateway</html>' > "$WORK/badclass/api/state"
+if serve "$WORK/badclass"; then
+    "$RETREAT" stream --class "$URL" --size 320x180 -o "$WORK/bad.mp4" > /dev/null 2> "$WORK/bad.log"
+    status=$?
+    if [ $status -ne 1 ] || ! grep -q 'api/state: not valid JSON' "$WORK/bad.log" ||
+       ! no_video bad.mp4; then
+        fail "class-bad: exit $status, expected 1 naming the bad state, no video:"
+        sed 's/^/    /' "$WORK/bad.log"
+    else
+        pass "class-bad: exit 1, '$(grep -m1 'not valid' "$WORK/bad.log" | cut -c1-100)'"
+    fi
+    unserve
+else
+    fail "class-bad: the server did not start"
 fi
 
 echo "stream_faults: $passed passed, $failed failed"

@@ -12,6 +12,8 @@
 
 #include "class_store.h"
 #include "exercises.h"
+#include "show.h"
+#include "stream_source.h"
 
 static struct class_server *start_in(char *dir, size_t size, char *db, size_t dbsize)
 {
@@ -370,7 +372,93 @@ Test(class, wrong_method_and_unknown_run)
     class_test_rmdir(dir);
 }
 
-/* Every field of /work/wt/CLASS-STATE.md, with its type, after a pass and a
+/* The page links every run to its trace: the stored run log as Chrome Trace
+ * Event JSON (trace.h), one complete event per span. */
+Test(class, a_runs_trace_is_its_run_log_as_trace_events)
+{
+    char dir[64], db[128], token[CLASS_TOKEN_HEX + 1];
+    struct class_server *srv = start_in(dir, sizeof dir, db, sizeof db);
+    class_test_token('c', token);
+    char *card = class_test_card("cy", token, "05-pool", "");
+    struct reply r = class_test_post(srv, card);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    free(r.body);
+    free(card);
+    r = class_test_http(srv, "api/run/1/trace.json", NULL, 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect_str_eq(r.type, "application/json");
+    json_t *t = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(t, "not JSON: %s", r.body);
+    json_t *events = json_object_get(t, "traceEvents");
+    cr_assert(json_is_array(events));
+    int slices = 0;
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        json_t *e = json_array_get(events, i);
+        if (strcmp(json_string_value(json_object_get(e, "ph")), "X") != 0)
+            continue;
+        slices++;
+        cr_expect_str_eq(json_string_value(json_object_get(e, "name")), "blur");
+        cr_expect_eq(json_integer_value(json_object_get(e, "tid")), 7);
+    }
+    cr_expect_eq(slices, 1, "the run log's one span is one slice: %s", r.body);
+    json_decref(t);
+    free(r.body);
+    r = class_test_http(srv, "api/run/9/trace.json", NULL, 0);
+    cr_expect_eq(r.status, 404);
+    free(r.body);
+    class_server_stop(srv);
+    class_test_rmdir(dir);
+}
+
+/* `retreat stream --class FILE.db`: the stream reads the class straight from
+ * its database, the same texts the server answers. */
+Test(class, the_stream_reads_a_class_database_without_the_server)
+{
+    char dir[64], db[128], token[CLASS_TOKEN_HEX + 1];
+    struct class_server *srv = start_in(dir, sizeof dir, db, sizeof db);
+    class_test_token('d', token);
+    char *card = class_test_card("dee", token, "05-pool", "");
+    struct reply r = class_test_post(srv, card);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    free(r.body);
+    free(card);
+    class_server_stop(srv);
+
+    struct err err = {{0}};
+    struct stream_source *src;
+    cr_assert_eq(stream_src_class_db_new(&src, db, &err), 0, "%s", err.msg);
+    struct show_options o;
+    show_options_default(&o);
+    o.width = 320;
+    o.height = 180;
+    struct show *show;
+    cr_assert_eq(show_new(&show, &o, &err), 0, "%s", err.msg);
+    cr_assert_eq(src->ops->start(src, show, &err), 0, "%s", err.msg);
+    double d = show_duration(show), lb = -1, pass = -1;
+    for (double t = 0; t < d; t += 0.25) {
+        if (lb < 0 && strcmp(show_scene_at(show, t), "leaderboard") == 0)
+            lb = t;
+        if (pass < 0 && strcmp(show_scene_at(show, t), "class-pass") == 0)
+            pass = t;
+    }
+    cr_expect_geq(lb, 0, "no leaderboard from %s", db);
+    cr_expect_gt(pass, lb, "no scene of dee's passing run, with its run log, from %s", db);
+    stream_source_free(src);
+    show_free(show);
+
+    /* A file that is no class database is refused at start, named. */
+    char bogus[160];
+    snprintf(bogus, sizeof bogus, "%s/none.db", dir);
+    cr_assert_eq(stream_src_class_db_new(&src, bogus, &err), 0, "%s", err.msg);
+    cr_assert_eq(show_new(&show, &o, &err), 0, "%s", err.msg);
+    cr_expect_eq(src->ops->start(src, show, &err), -1);
+    cr_expect(strstr(err.msg, bogus) != NULL, "the error names the file: %s", err.msg);
+    stream_source_free(src);
+    show_free(show);
+    class_test_rmdir(dir);
+}
+
+/* Every field of the state JSON (src/tools/class_store.h), with its type, after a pass and a
  * race: what `retreat stream --class` relies on. */
 Test(class, state_json_matches_the_contract)
 {

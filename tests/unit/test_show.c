@@ -377,6 +377,80 @@ Test(show, live_mode_draws_spans_as_they_arrive)
     show_free(s);
 }
 
+/* Reliability 7: a finished run that reaches a live show (a run log the
+ * grader dropped into the watched folder, or one copied in from earlier)
+ * was drawn as "running" on an axis that grew with the clock, so its 0.43 s
+ * of bars shrank to slivers. With an end mark it is drawn over its own
+ * duration, the same at 3 s as at 300 s. */
+static void end_mark(struct spans *sp, const char *exercise, const char *verdict, double at)
+{
+    span(sp, RUNLOG_END, 0, 0, 1000, RUNLOG_END, at, at, 1);
+    struct runlog_span *m = &sp->s[sp->n - 1];
+    snprintf(m->item, sizeof m->item, "%s", exercise);
+    snprintf(m->detail, sizeof m->detail, "%s", verdict);
+}
+
+Test(show, live_finished_run_keeps_its_own_axis)
+{
+    struct show *s = new_show(640, 360);
+    show_set_live(s, 1);
+    show_set_live_origin(s, (uint64_t)(100.0 * 1e9));
+    struct spans sp = {0};
+    photo(&sp, "pool", 0, 21, 0.0);
+    photo(&sp, "pool", 1, 22, 0.0);
+    end_mark(&sp, "05-pool", "passed", 0.5);
+    struct err err;
+    cr_assert_eq(show_add_spans(s, sp.s, sp.n, &err), 0, "%s", err.msg);
+    struct canvas_rgb blur = theme_phase_color("blur");
+    struct canvas early = frame_at(s, 640, 360, 3.0), late = frame_at(s, 640, 360, 300.0);
+    long n_early = count_color(&early, blur), n_late = count_color(&late, blur);
+    /* Two lanes of blur bars over ~70% of a ~500-pixel axis: thousands of
+     * pixels; on a 300 s axis they would be a pixel or two wide. */
+    cr_expect_gt(n_late, 5000, "the finished run shrank: %ld blur pixels", n_late);
+    cr_expect_eq(n_early, n_late, "the picture moved with the clock: %ld then %ld", n_early,
+                 n_late);
+    cr_expect_str_eq(show_scene_at(s, 300.0), "timeline");
+    canvas_free(&early);
+    canvas_free(&late);
+
+    /* A new run of another style takes over, running: its axis grows. */
+    sp.n = 0;
+    photo(&sp, "rows", 0, 31, 400.0);
+    cr_assert_eq(show_add_spans(s, sp.s, sp.n, &err), 0, "%s", err.msg);
+    struct canvas next = frame_at(s, 640, 360, 400.2);
+    long n_next = count_color(&next, blur);
+    cr_expect_lt(n_next, 200, "rows's blur still runs at 0.2 s: only the legend: %ld", n_next);
+    canvas_free(&next);
+
+    /* The same finish without an end mark, from the watch source's
+     * "quiet file" rule: show_mark_finished. */
+    cr_assert_eq(show_mark_finished(s, "rows", NULL, NULL, &err), 0, "%s", err.msg);
+    struct canvas marked = frame_at(s, 640, 360, 900.0);
+    cr_expect_gt(count_color(&marked, blur), 2500, "rows is drawn whole once finished");
+    canvas_free(&marked);
+    show_free(s);
+}
+
+/* An end mark is not work: no "end" style, no extra lane, in a replay. */
+Test(show, end_marks_are_not_spans)
+{
+    struct show *s = new_show(320, 180);
+    struct spans sp = {0};
+    photo(&sp, "pool", 0, 21, 0.0);
+    end_mark(&sp, "05-pool", "passed", 0.5);
+    struct err err;
+    cr_assert_eq(show_add_spans(s, sp.s, sp.n, &err), 0, "%s", err.msg);
+    double d = show_duration(s);
+    int timelines = 0;
+    for (double t = 0; t < d; t += 0.1)
+        timelines += strcmp(show_scene_at(s, t), "timeline") == 0 &&
+                     (t < 0.1 || strcmp(show_scene_at(s, t - 0.1), "timeline") != 0);
+    cr_expect_eq(timelines, 1, "one style, one timeline: %d", timelines);
+    cr_expect_eq(show_drop_style(s, "pool"), 3);
+    cr_expect_str_eq(show_scene_at(s, 0), "empty");
+    show_free(s);
+}
+
 Test(show, odd_spans_render_without_harm)
 {
     /* A span that ends before it starts, phases nobody knows, and a style
