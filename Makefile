@@ -18,7 +18,8 @@
 
 BUILD    ?= build
 CC       := gcc
-PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale
+PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale \
+            libturbojpeg libpng
 # Messages are truncated on purpose when they do not fit their buffers.
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 # -O3: GCC 12 vectorizes the blur loops only at -O3.
@@ -249,7 +250,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # stb_image is compiled from its header into the image target (tests/fuzz/stb.c)
 # instead of linking Debian's -lstb, so the fuzzer sees coverage inside the
 # decoder and ASan checks its memory accesses.
-FUZZ_SRC_fuzz_img        := src/img.c src/err.c tests/fuzz/stb.c
+FUZZ_SRC_fuzz_img        := src/img.c src/img_jpeg.c src/img_png.c src/err.c tests/fuzz/stb.c
 FUZZ_SRC_fuzz_runlog     := src/runlog.c src/runlog_stats.c src/clock.c src/err.c
 FUZZ_SRC_fuzz_feed       := src/feed.c src/err.c
 FUZZ_SRC_fuzz_feedlist   := src/feedlist.c src/feed.c src/err.c
@@ -394,7 +395,7 @@ test-faults: check-deps $(RETREAT)
 # Debian 12 packages, each with what needs it. `make deps` installs the
 # missing ones; every other target first checks and names what is missing.
 DEBS := gcc make pkg-config \
-        libstb-dev libjansson-dev libcriterion-dev \
+        libstb-dev libjansson-dev libcriterion-dev libturbojpeg0-dev libpng-dev \
         libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
         fonts-dejavu-core

@@ -262,7 +262,7 @@ Test(cmd_blur, bad_inputs_are_reported_and_the_rest_blurred_in_every_style)
     } bad[] = {
         {"missing.png", "No such file"}, {"notimage.png", "not an image"},
         {"empty.png", "empty file"},     {"truncated.png", "truncated"},
-        {"zero.png", "not an image"},    {"huge.png", "larger than the limit"},
+        {"zero.png", "empty image"},     {"huge.png", "larger than the limit"},
         {"bomb.png", "megapixels"},
     };
     for (const struct style *s = styles; s->name != NULL; s++) {

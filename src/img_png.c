@@ -1,0 +1,235 @@
+/* img_png.c - PNG decoding and encoding through libpng; see img_codec.h.
+ *
+ * Decoding uses libpng's "simplified API" (png_image_*), which turns every
+ * colour type and bit depth into the 8-bit RGB or RGBA we ask for, keeps its
+ * setjmp error handling inside libpng, and puts errors and warnings into
+ * image.message instead of printing them. Before libpng reads anything we
+ * look at two things ourselves, to say what is wrong in plain words: the
+ * size in the IHDR chunk (empty, or over the limits of img.h: refused before
+ * any allocation), and whether every chunk fits in the file (if not, the
+ * file was cut short: "truncated at byte N").
+ *
+ * Encoding uses the full write API with a low zlib level and one cheap
+ * filter (see img_png_encode): the point of `retreat blur` is to watch the
+ * blur, and libpng's defaults (zlib level 6, every filter tried on every
+ * row) spent more time compressing a photo than blurring it.
+ */
+#include "img_codec.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <png.h>
+
+static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+
+int img_png_sniff(const unsigned char *data, size_t size)
+{
+    return size >= 8 && memcmp(data, png_signature, 8) == 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A chunk type for a message: its four letters, or "?" if they are not. */
+static void chunk_name(const unsigned char *p, char name[5])
+{
+    for (int k = 0; k < 4; k++) {
+        unsigned char c = p[k];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+            snprintf(name, 5, "?");
+            return;
+        }
+        name[k] = (char)c;
+    }
+    name[4] = '\0';
+}
+
+/* The size the IHDR chunk declares, checked against the limits. A file too
+ * short to hold IHDR is left to the walk below ("truncated"). */
+static int check_header_size(const unsigned char *p, size_t n, struct err *err)
+{
+    if (n < 24 || memcmp(p + 12, "IHDR", 4) != 0)
+        return 0;
+    uint32_t width = be32(p + 16), height = be32(p + 20);
+    if (width == 0 || height == 0)
+        return err_set(
+            err, "empty image: the PNG header says it has zero size (%" PRIu32 "x%" PRIu32 ")",
+            width, height);
+    /* Over INT_MAX would not fit img_check_size's ints: refuse here. */
+    if (width > IMG_MAX_SIDE || height > IMG_MAX_SIDE)
+        return err_set(err,
+                       "image too large: %" PRIu32 "x%" PRIu32
+                       " is larger than the limit of %d pixels a side",
+                       width, height, IMG_MAX_SIDE);
+    return img_check_size((int)width, (int)height, 3, err);
+}
+
+/* Every chunk is a 4-byte big-endian length, a 4-byte type, the data and a
+ * 4-byte CRC, up to IEND. A chunk that does not fit, or no IEND before the
+ * end of the file, means the file was cut short. Returns 0 if it was not. */
+static int check_truncation(const unsigned char *p, size_t n, struct err *err)
+{
+    for (size_t i = 8;;) {
+        if (i == n)
+            return err_set(err,
+                           "truncated PNG: the file ends at byte %zu, before the IEND "
+                           "chunk that ends every PNG",
+                           n);
+        if (n - i < 8)
+            return err_set(err, "truncated PNG: the file ends at byte %zu, inside a chunk header",
+                           n);
+        uint64_t need = 12 + (uint64_t)be32(p + i);
+        char name[5];
+        chunk_name(p + i + 4, name);
+        if (need > n - i)
+            return err_set(err,
+                           "truncated PNG: the file ends at byte %zu, inside its %s chunk, which "
+                           "runs past the end of the file (%zu of its %" PRIu64 " bytes are there)",
+                           n, name, n - i, need);
+        if (memcmp(p + i + 4, "IEND", 4) == 0)
+            return 0;
+        i += (size_t)need;
+    }
+}
+
+int img_png_decode(const unsigned char *data, size_t size, struct img *im, struct err *err)
+{
+    memset(im, 0, sizeof *im);
+    if (!img_png_sniff(data, size))
+        return err_set(err, "not a PNG (no PNG signature)");
+    if (check_header_size(data, size, err) != 0 || check_truncation(data, size, err) != 0)
+        return -1;
+
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&image, data, size))
+        return err_set(err, "corrupt PNG (libpng: %s)", image.message);
+    int channels = (image.format & PNG_FORMAT_FLAG_ALPHA) ? 4 : 3;
+    /* The header was checked above; libpng read the same one, but check
+     * what it says before allocating, in case the two ever disagree. */
+    if (image.width > IMG_MAX_SIDE || image.height > IMG_MAX_SIDE ||
+        img_check_size((int)image.width, (int)image.height, channels, err) != 0) {
+        png_image_free(&image);
+        if (image.width > IMG_MAX_SIDE || image.height > IMG_MAX_SIDE)
+            return err_set(err, "image too large (%" PRIu32 "x%" PRIu32 ")", image.width,
+                           image.height);
+        return -1;
+    }
+    image.format = channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
+    size_t stride = (size_t)image.width * (size_t)channels;
+    uint8_t *pixels = malloc(stride * image.height);
+    if (pixels == NULL) {
+        png_image_free(&image);
+        return err_set(err, "out of memory for a %" PRIu32 "x%" PRIu32 " image", image.width,
+                       image.height);
+    }
+    /* finish_read frees the libpng state, whether it succeeds or not. */
+    if (!png_image_finish_read(&image, NULL, pixels, (png_int_32)stride, NULL)) {
+        free(pixels);
+        return err_set(err, "corrupt PNG (libpng: %s)", image.message);
+    }
+    *im = (struct img){(int)image.width, (int)image.height, channels, stride, pixels};
+    return 0;
+}
+
+/* --- Encoding ---------------------------------------------------------------- */
+
+/* Where libpng's output goes: a growing buffer, and the first error. */
+struct png_out {
+    unsigned char *data;
+    size_t size, cap;
+    char error[256];
+};
+
+/* libpng calls this for an error and must not get control back (it would
+ * then print the message itself and abort): keep the message, jump back to
+ * the setjmp in write_png. */
+static void on_error(png_structp png, png_const_charp msg)
+{
+    struct png_out *o = png_get_error_ptr(png);
+    snprintf(o->error, sizeof o->error, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+/* Warnings from the writer only concern chunks we do not write. */
+static void on_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+static void on_write(png_structp png, png_bytep data, size_t len)
+{
+    struct png_out *o = png_get_io_ptr(png);
+    if (len > o->cap - o->size) {
+        size_t cap = o->cap ? o->cap : 65536;
+        while (cap - o->size < len)
+            cap *= 2;
+        unsigned char *p = realloc(o->data, cap);
+        if (p == NULL)
+            png_error(png, "out of memory");
+        o->data = p;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->size, data, len);
+    o->size += len;
+}
+
+static void on_flush(png_structp png)
+{
+    (void)png;
+}
+
+/* Everything that can longjmp, in a function of its own: none of its locals
+ * changes between setjmp and a jump back, so none is left indeterminate. */
+static int write_png(png_structp png, png_infop info, const struct img *im, struct png_out *o)
+{
+    if (setjmp(png_jmpbuf(png)))
+        return -1;
+    png_set_write_fn(png, o, on_write, on_flush);
+    png_set_IHDR(png, info, (png_uint_32)im->width, (png_uint_32)im->height, 8,
+                 im->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    /* zlib level 1 (Z_BEST_SPEED) and the Sub filter on every row (each
+     * byte minus the same channel of the pixel to its left): a blurred photo
+     * changes slowly from pixel to pixel, so Sub leaves small numbers that
+     * even level 1 packs well. libpng's default tries all five filters on
+     * every row and keeps the best, five passes instead of one. Measured on
+     * a 12-megapixel photo: see the commit message and docs/LIMITS.md. */
+    png_set_compression_level(png, 1);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+    png_write_info(png, info);
+    for (int y = 0; y < im->height; y++)
+        png_write_row(png, img_row(im, y));
+    png_write_end(png, info);
+    return 0;
+}
+
+int img_png_encode(const struct img *im, unsigned char **out, size_t *size, struct err *err)
+{
+    if (img_check_size(im->width, im->height, im->channels, err) != 0)
+        return err_prefix(err, "cannot encode: ");
+    struct png_out o = {0};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, on_error, on_warning);
+    png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
+    if (info == NULL) {
+        png_destroy_write_struct(&png, NULL);
+        return err_set(err, "PNG encoding failed (out of memory)");
+    }
+    int rc = write_png(png, info, im, &o);
+    png_destroy_write_struct(&png, &info);
+    if (rc != 0) {
+        free(o.data);
+        return err_set(err, "PNG encoding failed (libpng: %s)", o.error);
+    }
+    *out = o.data;
+    *size = o.size;
+    return 0;
+}
