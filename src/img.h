@@ -31,6 +31,14 @@
 #define IMG_MAX_FILE (512u * 1024 * 1024)   /* bytes read from one image file */
 #define IMG_JPEG_QUALITY 90                 /* default JPEG quality, 1..100 */
 
+/* The formats retreat writes. AUTO: whatever the context says (for
+ * `retreat blur`, the input's own: see batch_output_path). */
+enum img_format {
+    IMG_FORMAT_AUTO = 0,
+    IMG_FORMAT_PNG,
+    IMG_FORMAT_JPEG,
+};
+
 struct img {
     int width;
     int height;
