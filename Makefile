@@ -18,6 +18,8 @@
 
 BUILD    ?= build
 CC       := gcc
+# Image codecs: libturbojpeg (JPEG) and libpng (PNG), src/img_jpeg.c and
+# src/img_png.c; stb reads the rest (BMP, TGA, GIF).
 PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale \
             libturbojpeg libpng
 # Messages are truncated on purpose when they do not fit their buffers.
@@ -249,7 +251,8 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # stb_image is compiled from its header into the image target (tests/fuzz/stb.c)
 # instead of linking Debian's -lstb, so the fuzzer sees coverage inside the
-# decoder and ASan checks its memory accesses.
+# decoder and ASan checks its memory accesses. libturbojpeg and libpng are
+# linked from Debian as they are (LDLIBS), without coverage.
 FUZZ_SRC_fuzz_img        := src/img.c src/img_jpeg.c src/img_png.c src/err.c tests/fuzz/stb.c
 FUZZ_SRC_fuzz_runlog     := src/runlog.c src/runlog_stats.c src/clock.c src/err.c
 FUZZ_SRC_fuzz_feed       := src/feed.c src/err.c
