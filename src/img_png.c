@@ -115,12 +115,13 @@ int img_png_decode(const unsigned char *data, size_t size, struct img *im, struc
     int channels = (image.format & PNG_FORMAT_FLAG_ALPHA) ? 4 : 3;
     /* The header was checked above; libpng read the same one, but check
      * what it says before allocating, in case the two ever disagree. */
-    if (image.width > IMG_MAX_SIDE || image.height > IMG_MAX_SIDE ||
-        img_check_size((int)image.width, (int)image.height, channels, err) != 0) {
+    if (image.width > IMG_MAX_SIDE || image.height > IMG_MAX_SIDE) {
+        err_set(err, "image too large (%" PRIu32 "x%" PRIu32 ")", image.width, image.height);
         png_image_free(&image);
-        if (image.width > IMG_MAX_SIDE || image.height > IMG_MAX_SIDE)
-            return err_set(err, "image too large (%" PRIu32 "x%" PRIu32 ")", image.width,
-                           image.height);
+        return -1;
+    }
+    if (img_check_size((int)image.width, (int)image.height, channels, err) != 0) {
+        png_image_free(&image);
         return -1;
     }
     image.format = channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
