@@ -115,10 +115,15 @@ static int load_with_stb(const unsigned char *data, size_t size, struct img *im,
 
     int got_w, got_h, got_comp;
     uint8_t *pixels = stbi_load_from_memory(data, (int)size, &got_w, &got_h, &got_comp, channels);
-    if (pixels == NULL)
+    if (pixels == NULL) {
+        const char *why = stb_reason();
+        if (why[0] == '\0')
+            return err_set(err, "cannot decode the %s image (%zu bytes): truncated or corrupt",
+                           format, size);
         return err_set(
-            err, "cannot decode the %s image, %zu bytes long: truncated or corrupt%s%s%s", format,
-            size, stb_reason()[0] ? " (stb_image: " : "", stb_reason(), stb_reason()[0] ? ")" : "");
+            err, "cannot decode the %s image (%zu bytes): truncated or corrupt (stb_image: %s)",
+            format, size, why);
+    }
     if (got_w != w || got_h != h) {
         stbi_image_free(pixels);
         return err_set(err, "header says %dx%d but data is %dx%d", w, h, got_w, got_h);
