@@ -1,13 +1,17 @@
 /* img_png.c - PNG decoding and encoding through libpng; see img_codec.h.
  *
- * Decoding uses libpng's "simplified API" (png_image_*), which turns every
- * colour type and bit depth into the 8-bit RGB or RGBA we ask for, keeps its
- * setjmp error handling inside libpng, and puts errors and warnings into
- * image.message instead of printing them. Before libpng reads anything we
- * look at two things ourselves, to say what is wrong in plain words: the
- * size in the IHDR chunk (empty, or over the limits of img.h: refused before
- * any allocation), and whether every chunk fits in the file (if not, the
- * file was cut short: "truncated at byte N").
+ * Both directions use libpng's classic API. Its errors arrive through
+ * on_error, which keeps the message and jumps back to a setjmp() inside
+ * read_png or write_png, so nothing is printed and no jump leaves this file.
+ * (libpng's "simplified API" would have been shorter, but it takes a 16-bit
+ * PNG without gamma information to be linear light and converts it to sRGB,
+ * making the picture lighter; we reduce 16-bit samples to 8 bits as they
+ * are, as stb_image did, and leave gamma alone.)
+ *
+ * Before libpng reads anything we look at two things ourselves, to say what
+ * is wrong in plain words: the size in the IHDR chunk (empty, or over the
+ * limits of img.h: refused before any allocation), and whether every chunk
+ * fits in the file (if not, the file was cut short: "truncated at byte N").
  *
  * Encoding uses the full write API with zlib's fastest settings and one
  * cheap filter (see write_png): the point of `retreat blur` is to watch the
@@ -99,6 +103,93 @@ static int check_truncation(const unsigned char *p, size_t n, struct err *err)
     }
 }
 
+/* The first error libpng reported, for the message. */
+struct png_msg {
+    char text[256];
+};
+
+/* libpng calls this for an error and must not get control back (it would
+ * then print the message itself and abort): keep the message, jump back to
+ * the setjmp in read_png or write_png. */
+static void on_error(png_structp png, png_const_charp msg)
+{
+    struct png_msg *m = png_get_error_ptr(png);
+    snprintf(m->text, sizeof m->text, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+/* Warnings concern ancillary chunks (a bad CRC, a bad text chunk), which
+ * libpng then skips; the pixels are not affected. Not printed. */
+static void on_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+/* --- Decoding ---------------------------------------------------------------- */
+
+/* The file in memory, and what read_png allocates (here, not in its own
+ * locals, so that it can be freed after a jump back to its setjmp). */
+struct png_in {
+    const unsigned char *data;
+    size_t size, pos;
+    uint8_t *pixels;
+    png_bytep *rows;
+    struct png_msg msg;
+    int refused; /* err is set: the size is out of the limits */
+};
+
+static void on_read(png_structp png, png_bytep out, size_t len)
+{
+    struct png_in *in = png_get_io_ptr(png);
+    if (len > in->size - in->pos)
+        png_error(png, "read past the end of the file");
+    memcpy(out, in->data + in->pos, len);
+    in->pos += len;
+}
+
+/* Everything that can longjmp, in a function of its own: none of its locals
+ * changes between setjmp and a jump back, so none is left indeterminate. */
+static int read_png(png_structp png, png_infop info, struct png_in *in, struct img *im,
+                    struct err *err)
+{
+    if (setjmp(png_jmpbuf(png)))
+        return -1;
+    png_set_read_fn(png, in, on_read);
+    png_read_info(png, info);
+    /* To 8-bit RGB or RGBA: palettes and low bit depths expanded, a tRNS
+     * chunk made an alpha channel, 16-bit samples scaled (v * 255 / 65535,
+     * rounded), grey copied into R, G and B. No gamma conversion. */
+    png_set_expand(png);
+    png_set_scale_16(png);
+    png_set_gray_to_rgb(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    int channels = png_get_channels(png, info);
+    /* The header was checked before libpng saw the file; check what libpng
+     * read too, before allocating, in case the two ever disagree. */
+    if (width > IMG_MAX_SIDE || height > IMG_MAX_SIDE ||
+        img_check_size((int)width, (int)height, channels, err) != 0) {
+        if (width > IMG_MAX_SIDE || height > IMG_MAX_SIDE)
+            err_set(err, "image too large (%" PRIu32 "x%" PRIu32 ")", width, height);
+        in->refused = 1;
+        return -1;
+    }
+    size_t stride = (size_t)width * (size_t)channels;
+    in->pixels = malloc(stride * height);
+    in->rows = malloc(height * sizeof *in->rows);
+    if (in->pixels == NULL || in->rows == NULL)
+        png_error(png, "out of memory");
+    for (png_uint_32 y = 0; y < height; y++)
+        in->rows[y] = in->pixels + y * stride;
+    png_read_image(png, in->rows);
+    png_read_end(png, NULL); /* the chunks after the pixels, up to IEND */
+    *im = (struct img){(int)width, (int)height, channels, stride, in->pixels};
+    in->pixels = NULL;
+    return 0;
+}
+
 int img_png_decode(const unsigned char *data, size_t size, struct img *im, struct err *err)
 {
     memset(im, 0, sizeof *im);
@@ -107,65 +198,30 @@ int img_png_decode(const unsigned char *data, size_t size, struct img *im, struc
     if (check_header_size(data, size, err) != 0 || check_truncation(data, size, err) != 0)
         return -1;
 
-    png_image image;
-    memset(&image, 0, sizeof image);
-    image.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&image, data, size))
-        return err_set(err, "corrupt PNG (libpng: %s)", image.message);
-    int channels = (image.format & PNG_FORMAT_FLAG_ALPHA) ? 4 : 3;
-    /* The header was checked above; libpng read the same one, but check
-     * what it says before allocating, in case the two ever disagree. */
-    if (image.width > IMG_MAX_SIDE || image.height > IMG_MAX_SIDE) {
-        err_set(err, "image too large (%" PRIu32 "x%" PRIu32 ")", image.width, image.height);
-        png_image_free(&image);
-        return -1;
+    struct png_in in = {.data = data, .size = size};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &in.msg, on_error, on_warning);
+    png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
+    if (info == NULL) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        return err_set(err, "out of memory for the PNG decoder");
     }
-    if (img_check_size((int)image.width, (int)image.height, channels, err) != 0) {
-        png_image_free(&image);
-        return -1;
-    }
-    image.format = channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
-    size_t stride = (size_t)image.width * (size_t)channels;
-    uint8_t *pixels = malloc(stride * image.height);
-    if (pixels == NULL) {
-        png_image_free(&image);
-        return err_set(err, "out of memory for a %" PRIu32 "x%" PRIu32 " image", image.width,
-                       image.height);
-    }
-    /* finish_read frees the libpng state, whether it succeeds or not. */
-    if (!png_image_finish_read(&image, NULL, pixels, (png_int_32)stride, NULL)) {
-        free(pixels);
-        return err_set(err, "corrupt PNG (libpng: %s)", image.message);
-    }
-    *im = (struct img){(int)image.width, (int)image.height, channels, stride, pixels};
-    return 0;
+    int rc = read_png(png, info, &in, im, err);
+    png_destroy_read_struct(&png, &info, NULL);
+    free(in.pixels);
+    free(in.rows);
+    if (rc != 0 && !in.refused)
+        return err_set(err, "corrupt PNG (libpng: %s)", in.msg.text);
+    return rc;
 }
 
 /* --- Encoding ---------------------------------------------------------------- */
 
-/* Where libpng's output goes: a growing buffer, and the first error. */
+/* Where libpng's output goes: a growing buffer; and the first error. */
 struct png_out {
     unsigned char *data;
     size_t size, cap;
-    char error[256];
+    struct png_msg msg;
 };
-
-/* libpng calls this for an error and must not get control back (it would
- * then print the message itself and abort): keep the message, jump back to
- * the setjmp in write_png. */
-static void on_error(png_structp png, png_const_charp msg)
-{
-    struct png_out *o = png_get_error_ptr(png);
-    snprintf(o->error, sizeof o->error, "%s", msg);
-    png_longjmp(png, 1);
-}
-
-/* Warnings from the writer only concern chunks we do not write. */
-static void on_warning(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
 
 static void on_write(png_structp png, png_bytep data, size_t len)
 {
@@ -225,7 +281,7 @@ int img_png_encode(const struct img *im, unsigned char **out, size_t *size, stru
     if (img_check_size(im->width, im->height, im->channels, err) != 0)
         return err_prefix(err, "cannot encode: ");
     struct png_out o = {0};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, on_error, on_warning);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &o.msg, on_error, on_warning);
     png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
     if (info == NULL) {
         png_destroy_write_struct(&png, NULL);
@@ -235,7 +291,7 @@ int img_png_encode(const struct img *im, unsigned char **out, size_t *size, stru
     png_destroy_write_struct(&png, &info);
     if (rc != 0) {
         free(o.data);
-        return err_set(err, "PNG encoding failed (libpng: %s)", o.error);
+        return err_set(err, "PNG encoding failed (libpng: %s)", o.msg.text);
     }
     *out = o.data;
     *size = o.size;

@@ -618,3 +618,24 @@ Test(img, folder_is_not_a_regular_file)
     cr_assert_eq(img_load(dir, &im, &err), -1);
     cr_expect(strstr(err.msg, "not a regular file (a folder)") != NULL, "got: %s", err.msg);
 }
+
+/* A 16-bit PNG without gamma information is reduced to 8 bits as it is,
+ * v * 255 / 65535, not taken for linear light and converted to sRGB (which
+ * libpng's simplified API does, making it lighter: 0x3080 came out as 120,
+ * not 48). The file: 16x16 grey ramp, sample (x, y) = (16x + y) * 256 + 128. */
+Test(img, png_16_bit_is_scaled_not_gamma_converted)
+{
+    const char *path = "tests/fuzz/corpus/fuzz_img/rgb16_ramp.png";
+    struct img im;
+    struct err err;
+    cr_assert_eq(img_load(path, &im, &err), 0, "%s (run the tests from the top folder)", err.msg);
+    cr_assert(im.width == 16 && im.height == 16 && im.channels == 3);
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++) {
+            int v = (16 * x + y) * 256 + 128, want = (v * 255 + 32767) / 65535;
+            const uint8_t *p = img_row(&im, y) + 3 * x;
+            cr_assert(abs(p[0] - want) <= 1 && p[0] == p[1] && p[1] == p[2],
+                      "(%d,%d): got %d,%d,%d, want %d", x, y, p[0], p[1], p[2], want);
+        }
+    img_free(&im);
+}
