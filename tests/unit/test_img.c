@@ -535,7 +535,7 @@ Test(img, codecs_print_nothing_to_stderr)
     int damaged_jpeg = img_load_memory(jpg, size, "damaged.jpg", &im, &err);
     free(jpg);
     unsigned char *png = make_png_claiming(8, 8, &size);
-    png[40] ^= 0x55; /* in IDAT: a CRC error */
+    png[45] ^= 0x55; /* in IDAT's compressed data */
     int bad_png = img_load_memory(png, size, "crc.png", &im, &err);
     free(png);
 
