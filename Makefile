@@ -19,7 +19,10 @@
 
 BUILD    ?= build
 CC       := gcc
-PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale
+# Image codecs: libturbojpeg (JPEG) and libpng (PNG), src/core/img_jpeg.c and
+# src/core/img_png.c; stb reads the rest (BMP, TGA, GIF).
+PKGS     := stb jansson libcurl libxml-2.0 libmicrohttpd libavcodec libavformat libavutil libswscale \
+            libturbojpeg libpng
 # Class mode (issue 12): the class server's store, and SHA-256 of the
 # participants' tokens (gnutls, already pulled in by libmicrohttpd-dev).
 PKGS     += sqlite3 gnutls
@@ -304,8 +307,10 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # stb_image is compiled from its header into the image target (tests/fuzz/stb.c)
 # instead of linking Debian's -lstb, so the fuzzer sees coverage inside the
-# decoder and ASan checks its memory accesses.
-FUZZ_SRC_fuzz_img        := src/core/img.c src/core/err.c tests/fuzz/stb.c
+# decoder and ASan checks its memory accesses. libturbojpeg and libpng are
+# linked from Debian as they are (LDLIBS), without coverage.
+FUZZ_SRC_fuzz_img        := src/core/img.c src/core/img_jpeg.c src/core/img_png.c src/core/err.c \
+                            tests/fuzz/stb.c
 FUZZ_SRC_fuzz_runlog     := src/core/runlog.c src/core/runlog_stats.c src/core/clock.c src/core/err.c
 FUZZ_SRC_fuzz_feed       := src/core/feed.c src/core/err.c
 FUZZ_SRC_fuzz_feedlist   := src/core/feedlist.c src/core/feed.c src/core/err.c
@@ -449,7 +454,7 @@ test-faults: check-deps $(RETREAT)
 # Debian 12 packages, each with what needs it. `make deps` installs the
 # missing ones; every other target first checks and names what is missing.
 DEBS := gcc make pkg-config \
-        libstb-dev libjansson-dev libcriterion-dev \
+        libstb-dev libjansson-dev libcriterion-dev libturbojpeg0-dev libpng-dev \
         libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
         fonts-dejavu-core lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 \

@@ -2,6 +2,9 @@
  *
  *     retreat blur --style pool --threads 2 --sigma 5 -o out/ photos/a.jpg photos/b.jpg
  *
+ * Each result has its input's name and format (a.jpg -> out/a.jpg) unless
+ * --format says otherwise; --quality sets the JPEG quality.
+ *
  * The styles are the reference solutions of exercises 02-08 (styles.h), so
  * this is also how to watch a style you just wrote do real work. A bad photo
  * is that photo's problem: the style carries on with the others, and at the
@@ -30,15 +33,17 @@ struct blur_opts {
     float sigma;
     const char *out_dir;
     const char *run_log;
+    enum img_format format; /* IMG_FORMAT_AUTO: each input's own */
+    int quality;            /* of JPEG outputs */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: retreat blur [--style NAME] [--threads N] [--sigma S] [-o DIR]\n"
-                 "                    [--run-log FILE] FILE...\n"
+                 "                    [--format png|jpg] [--quality Q] [--run-log FILE] FILE...\n"
                  "\n"
                  "Blurs every FILE with a Gaussian of the given sigma into DIR, keeping its\n"
-                 "name (a format other than PNG or JPEG is written as PNG).\n"
+                 "name and format (a format other than PNG or JPEG is written as PNG).\n"
                  "\n"
                  "  --style NAME     how to share out the work (default pool), one of:\n");
     styles_print(out, "      ");
@@ -46,10 +51,15 @@ static void usage(FILE *out)
             "  --threads N      workers a concurrent style may use (default: CPUs, %ld)\n"
             "  --sigma S        blur strength, %.1f to %.1f (default %.1f)\n"
             "  -o DIR           output folder, created if missing (default out)\n"
+            "  --format F       write every result as png or jpg, whatever the input\n"
+            "                   (the name's extension changes to match)\n"
+            "  --quality Q      JPEG quality, 1 to 100 (default %d; chroma at half\n"
+            "                   resolution, 4:2:0, as cameras do)\n"
             "  --run-log FILE   append the run's spans (JSON Lines, docs/RUNLOG.md) to FILE\n"
             "\n"
             "Exit status: 0 all blurred, 1 some file failed, 2 usage error.\n",
-            sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX, BLUR_SIGMA_DEFAULT);
+            sysconf(_SC_NPROCESSORS_ONLN), BLUR_SIGMA_MIN, BLUR_SIGMA_MAX, BLUR_SIGMA_DEFAULT,
+            IMG_JPEG_QUALITY);
 }
 
 /* Fills opts from argv; on a usage error prints why and returns -1. On
@@ -57,16 +67,18 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct blur_opts *o, int *help)
 {
     static const struct option longopts[] = {
-        {"style", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},
-        {"sigma", required_argument, NULL, 'g'}, {"run-log", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"style", required_argument, NULL, 's'},  {"threads", required_argument, NULL, 't'},
+        {"sigma", required_argument, NULL, 'g'},  {"run-log", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'}, {"quality", required_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     struct err err;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (struct blur_opts){.style = styles_find("pool"),
                             .threads = cpus > 0 ? (int)cpus : 1,
                             .sigma = BLUR_SIGMA_DEFAULT,
-                            .out_dir = "out"};
+                            .out_dir = "out",
+                            .quality = IMG_JPEG_QUALITY};
     *help = 0;
     optind = 0; /* glibc: rescan from the start, even if called before (tests do) */
     opterr = 0; /* we say what is wrong ourselves, as "retreat blur: ..." */
@@ -102,6 +114,24 @@ static int parse_args(int argc, char **argv, struct blur_opts *o, int *help)
             break;
         case 'l':
             o->run_log = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "png") == 0) {
+                o->format = IMG_FORMAT_PNG;
+            } else if (strcmp(optarg, "jpg") == 0 || strcmp(optarg, "jpeg") == 0) {
+                o->format = IMG_FORMAT_JPEG;
+            } else {
+                fprintf(stderr, "retreat blur: --format '%s': expected png or jpg\n", optarg);
+                return -1;
+            }
+            break;
+        case 'q':
+            if (args_int(optarg, 1, 100, &o->quality) != 0) {
+                fprintf(stderr,
+                        "retreat blur: --quality '%s': expected a whole number from 1 to 100\n",
+                        optarg);
+                return -1;
+            }
             break;
         case 'h':
             *help = 1;
@@ -152,6 +182,8 @@ int cmd_blur(int argc, char **argv)
         .out_dir = o.out_dir,
         .sigma = o.sigma,
         .threads = o.threads,
+        .format = o.format,
+        .jpeg_quality = o.quality,
     };
     if (styles_check_overwrite(&b, &err) != 0) {
         fprintf(stderr, "retreat blur: %s\n", err.msg);

@@ -60,10 +60,15 @@ int batch_output_path(const struct blur_batch *b, size_t i, char *path, size_t c
 {
     const char *name = base_name(b->inputs[i]);
     const char *dot = strrchr(name, '.');
-    int keep = dot && (strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 ||
-                       strcasecmp(dot, ".jpeg") == 0);
+    int png = dot && strcasecmp(dot, ".png") == 0;
+    int jpeg = dot && (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0);
+    /* keep: the input's extension already says the format wanted. */
+    int keep = b->format == IMG_FORMAT_PNG    ? png
+               : b->format == IMG_FORMAT_JPEG ? jpeg
+                                              : png || jpeg;
+    const char *ext = keep ? "" : b->format == IMG_FORMAT_JPEG ? ".jpg" : ".png";
     int stem = dot && !keep ? (int)(dot - name) : (int)strlen(name);
-    int n = snprintf(path, cap, "%s/%.*s%s", b->out_dir, stem, name, keep ? "" : ".png");
+    int n = snprintf(path, cap, "%s/%.*s%s", b->out_dir, stem, name, ext);
     if (n < 0 || (size_t)n >= cap)
         return err_set(err, "%s: output path too long", b->inputs[i]);
     return 0;
@@ -77,7 +82,8 @@ int batch_encode(const struct blur_batch *b, size_t i, const struct img *im)
     if (b->out_dir != NULL) {
         char path[4096];
         if (batch_output_path(b, i, path, sizeof path, &err) != 0 ||
-            img_save(path, im, &err) != 0) {
+            img_save_quality(path, im, b->jpeg_quality ? b->jpeg_quality : IMG_JPEG_QUALITY,
+                             &err) != 0) {
             runlog_fail(b->log, &s, err.msg);
             return batch_fail(b, i, err.msg);
         }

@@ -45,6 +45,9 @@ struct blur_batch {
     int threads;                 /* workers a concurrent style may use (>= 1) */
     struct runlog *log;          /* where spans go; NULL: nowhere */
     struct blur_result *results; /* count entries, zeroed (BLUR_PENDING) before the run */
+    /* Last, so that initialisers that do not name them get the defaults. */
+    enum img_format format; /* of the outputs; IMG_FORMAT_AUTO (0): each input's own */
+    int jpeg_quality;       /* 1..100 for JPEG outputs; 0: IMG_JPEG_QUALITY */
 };
 
 /* Decodes input i into im. */
@@ -65,8 +68,12 @@ int batch_fail(const struct blur_batch *b, size_t i, const char *reason);
 /* Sets results[i] as a whole: used by a parent that received it from a child. */
 void batch_result_set(const struct blur_batch *b, size_t i, const struct blur_result *r);
 
-/* The output path of item i: out_dir/<name of input>, with PNG for inputs
- * that are neither PNG nor JPEG. Fails if it does not fit in cap bytes. */
+/* The output path of item i: out_dir/<name of input>. Its extension says
+ * the format img_save writes: with format IMG_FORMAT_AUTO a .png, .jpg or
+ * .jpeg input keeps its name and any other becomes NAME.png; with
+ * IMG_FORMAT_PNG or IMG_FORMAT_JPEG the name ends in .png or .jpg (a .jpeg
+ * input asked for as JPEG keeps its .jpeg). Fails if it does not fit in cap
+ * bytes. */
 int batch_output_path(const struct blur_batch *b, size_t i, char *path, size_t cap,
                       struct err *err);
 

@@ -4,13 +4,19 @@
  * interleaved channels, rows `stride` bytes apart. The stride is explicit so
  * that a view of some rows, or a row padded for alignment, is still an image.
  *
- * Loading goes through stb_image (PNG, JPEG, BMP, TGA, GIF's first frame) and
- * refuses images over IMG_MAX_SIDE or IMG_MAX_PIXELS *before* decoding them, so
- * a 100-byte "decompression bomb" cannot make us allocate gigabytes. Saving
- * goes through stb_image_write (PNG or JPEG, chosen by the file's extension)
- * into an unnamed temporary file (O_TMPFILE) that is named and renamed into
- * place only once complete, so a crash, Ctrl-C or a full disk never leaves a
- * half-written image under the real name, nor a temporary one behind.
+ * Loading tells the format from the file's first bytes, not its name: JPEG
+ * through libjpeg-turbo, PNG through libpng, BMP, TGA and GIF (first frame)
+ * through stb_image. It refuses images over IMG_MAX_SIDE or IMG_MAX_PIXELS
+ * *before* decoding them, so a 100-byte "decompression bomb" cannot make us
+ * allocate gigabytes, and says what is wrong: empty, too large, truncated at
+ * byte N, corrupt (with the library's words).
+ *
+ * Saving writes PNG (libpng, fast zlib level) or JPEG (libjpeg-turbo, 4:2:0,
+ * quality IMG_JPEG_QUALITY unless told), chosen by the file's extension. The
+ * image is encoded in memory, then written into an unnamed temporary file
+ * (O_TMPFILE) that is named and renamed into place only once complete, so a
+ * crash, Ctrl-C or a full disk never leaves a half-written image under the
+ * real name, nor a temporary one behind.
  */
 #ifndef RETREAT_IMG_H
 #define RETREAT_IMG_H
@@ -23,7 +29,15 @@
 #define IMG_MAX_SIDE 32768                  /* pixels, width or height */
 #define IMG_MAX_PIXELS (100u * 1000 * 1000) /* 100 megapixels */
 #define IMG_MAX_FILE (512u * 1024 * 1024)   /* bytes read from one image file */
-#define IMG_JPEG_QUALITY 92
+#define IMG_JPEG_QUALITY 90                 /* default JPEG quality, 1..100 */
+
+/* The formats retreat writes. AUTO: whatever the context says (for
+ * `retreat blur`, the input's own: see batch_output_path). */
+enum img_format {
+    IMG_FORMAT_AUTO = 0,
+    IMG_FORMAT_PNG,
+    IMG_FORMAT_JPEG,
+};
 
 struct img {
     int width;
@@ -50,21 +64,29 @@ static inline uint8_t *img_row(const struct img *im, int y)
 }
 
 /* Decodes an image file. Images with transparency keep 4 channels; all others
- * are RGB. Errors name the file and the reason (missing, not an image,
- * truncated, too large, zero size). */
+ * are RGB. Errors name the file and the reason (missing, not a regular file,
+ * not an image, empty, too large, truncated at byte N, corrupt). */
 int img_load(const char *path, struct img *im, struct err *err);
 
 /* Decodes an image held in memory; `name` is used in error messages. */
 int img_load_memory(const void *data, size_t size, const char *name, struct img *im,
                     struct err *err);
 
-/* Writes a PNG (.png) or JPEG (.jpg, .jpeg) chosen by path's extension,
- * atomically: an unnamed file in the same folder, then linkat(2) and
- * rename(2). Replaces an existing file of that name. */
+/* Writes a PNG (.png) or JPEG (.jpg, .jpeg, at IMG_JPEG_QUALITY) chosen by
+ * path's extension, atomically: an unnamed file in the same folder, then
+ * linkat(2) and rename(2). Replaces an existing file of that name. */
 int img_save(const char *path, const struct img *im, struct err *err);
+
+/* img_save with the JPEG quality given, 1..100 (ignored for a PNG). */
+int img_save_quality(const char *path, const struct img *im, int jpeg_quality, struct err *err);
 
 /* Encodes an image as PNG into a malloc'ed buffer (*out, *size). */
 int img_encode_png(const struct img *im, unsigned char **out, size_t *size, struct err *err);
+
+/* Encodes an image as JPEG (quality 1..100, 4:2:0; alpha is dropped) into a
+ * malloc'ed buffer (*out, *size). */
+int img_encode_jpeg(const struct img *im, int quality, unsigned char **out, size_t *size,
+                    struct err *err);
 
 /* How far apart two images of the same shape are. */
 struct img_diff {

@@ -1,9 +1,10 @@
-/* stb.c - stb_image and stb_image_write compiled into the image fuzz target.
+/* stb.c - stb_image compiled into the image fuzz target.
  *
  * The rest of retreat links Debian's prebuilt libstb. The fuzzer instead
  * compiles the decoder from its header with coverage and AddressSanitizer, so
- * that it can steer inputs deep into the PNG/JPEG/GIF/BMP/TGA code paths and
- * catch out-of-bounds reads there, not only in img.c.
+ * that it can steer inputs deep into the BMP/TGA/GIF code paths and catch
+ * out-of-bounds reads there, not only in img.c. (JPEG and PNG go to
+ * libjpeg-turbo and libpng, never to stb; stb_image_write is no longer used.)
  *
  * One difference, for speed only: this copy refuses images wider or higher
  * than 2048 pixels. img.c allows up to 100 megapixels, and a 43-byte RLE TGA
@@ -14,6 +15,4 @@
  */
 #define STBI_MAX_DIMENSIONS 2048
 #define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb_image.h>
-#include <stb_image_write.h>

@@ -51,7 +51,7 @@ Test(batch, process_writes_the_reference_blur_and_logs_three_phases)
     char outdir[128];
     snprintf(outdir, sizeof outdir, "%s/out", dir);
     cr_assert_eq(mkdir(outdir, 0755), 0);
-    struct blur_batch b = {"test", inputs, 1, outdir, 2.0f, 1, log, results};
+    struct blur_batch b = {"test", inputs, 1, outdir, 2.0f, 1, log, results, IMG_FORMAT_AUTO, 0};
     cr_assert_eq(batch_process(&b, 0), 0, "%s", results[0].error);
     cr_expect_eq(results[0].status, BLUR_DONE);
 
@@ -98,7 +98,7 @@ Test(batch, a_bad_item_fails_alone_with_its_reason)
     cr_assert_eq(runlog_open_memory(&log, &err), 0);
     const char *inputs[] = {bad, good};
     struct blur_result results[2] = {0};
-    struct blur_batch b = {"test", inputs, 2, NULL, 1.0f, 1, log, results};
+    struct blur_batch b = {"test", inputs, 2, NULL, 1.0f, 1, log, results, IMG_FORMAT_AUTO, 0};
     cr_expect_eq(batch_process(&b, 0), -1);
     cr_expect_eq(batch_process(&b, 1), 0);
     cr_expect_eq(results[0].status, BLUR_FAILED);
@@ -122,7 +122,7 @@ Test(batch, output_path_keeps_png_and_jpeg_and_renames_others)
 {
     const char *inputs[] = {"/x/a.PNG", "b.jpeg", "dir.v2/c.gif", "noext"};
     struct blur_result results[4] = {0};
-    struct blur_batch b = {"t", inputs, 4, "out", 1.0f, 1, NULL, results};
+    struct blur_batch b = {"t", inputs, 4, "out", 1.0f, 1, NULL, results, IMG_FORMAT_AUTO, 0};
     const char *want[] = {"out/a.PNG", "out/b.jpeg", "out/c.png", "out/noext.png"};
     for (size_t i = 0; i < 4; i++) {
         char path[64];
@@ -145,7 +145,8 @@ Test(batch, unwritable_output_folder_fails_the_item)
     cr_assert_eq(img_save(in, &a, &err), 0);
     const char *inputs[] = {in};
     struct blur_result results[1] = {0};
-    struct blur_batch b = {"t", inputs, 1, "/nonexistent/out", 1.0f, 1, NULL, results};
+    struct blur_batch b = {"t", inputs, 1,       "/nonexistent/out", 1.0f,
+                           1,   NULL,   results, IMG_FORMAT_AUTO,    0};
     cr_expect_eq(batch_process(&b, 0), -1);
     cr_expect_eq(results[0].status, BLUR_FAILED);
     cr_expect(strstr(results[0].error, "/nonexistent/out/a.png") != NULL, "got: %s",

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,7 +263,7 @@ Test(cmd_blur, bad_inputs_are_reported_and_the_rest_blurred_in_every_style)
     } bad[] = {
         {"missing.png", "No such file"}, {"notimage.png", "not an image"},
         {"empty.png", "empty file"},     {"truncated.png", "truncated"},
-        {"zero.png", "not an image"},    {"huge.png", "larger than the limit"},
+        {"zero.png", "empty image"},     {"huge.png", "larger than the limit"},
         {"bomb.png", "megapixels"},
     };
     for (const struct style *s = styles; s->name != NULL; s++) {
@@ -498,6 +499,243 @@ Test(cmd_blur, run_log_has_every_item)
     r = run(bad_log);
     cr_assert_eq(r.status, 2);
     cr_assert(has_line_with(r.err, "/nonexistent/run.jsonl", "cannot open run log"), "%s", r.err);
+    result_free(&r);
+}
+
+/* --- Output formats, and inputs that are not files (issues 9 and 11) --------- */
+
+/* Runs retreat like run(), but in a child under alarm(): alarms survive
+ * execve, so a retreat that hangs is killed by SIGALRM instead of hanging the
+ * suite (and staying behind). A guard against a hang, not a measure of
+ * speed: a run here takes a fraction of a second. */
+static struct result run_guarded(const char *const *args, unsigned guard_s)
+{
+    const char *argv[32] = {retreat_bin()};
+    size_t n = 1;
+    while (args[n - 1] != NULL && n < 31) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    char out_path[600], err_path[600];
+    snprintf(out_path, sizeof out_path, "%s", path_in("stdout.txt"));
+    snprintf(err_path, sizeof err_path, "%s", path_in("stderr.txt"));
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(127);
+        alarm(guard_s);
+        execv(argv[0], (char **)argv);
+        _exit(127);
+    }
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, 0), pid);
+    struct result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, read_all(out_path, NULL),
+                       read_all(err_path, NULL)};
+    cr_assert(!(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGALRM),
+              "retreat never finished (killed by the %u s guard); stderr:\n%s", guard_s, r.err);
+    cr_assert_neq(r.status, -1, "retreat crashed (signal %d); stderr:\n%s",
+                  WIFSIGNALED(ws) ? WTERMSIG(ws) : 0, r.err);
+    return r;
+}
+
+/* What a file is, by its first bytes: "png", "jpeg" or "other". */
+static const char *format_of(const char *path)
+{
+    unsigned char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s was not written", path);
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got == 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "png";
+    if (got >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
+        return "jpeg";
+    return "other";
+}
+
+/* out_dir/out_name against the reference blur of input in_name: at most
+ * tolerance apart, or (tolerance < 0) a PSNR of at least -tolerance dB.
+ * Returns the PSNR. */
+static double assert_blurred_as(const char *out_dir, const char *in_name, const char *out_name,
+                                float sigma, int tolerance)
+{
+    char out_path[1024];
+    snprintf(out_path, sizeof out_path, "%s/%s", out_dir, out_name);
+    struct img in, want, got;
+    struct err err;
+    struct img_diff d;
+    cr_assert_eq(img_load(path_in(in_name), &in, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_alloc_like(&want, &in, &err), 0, "%s", err.msg);
+    cr_assert_eq(blur_gauss(&in, &want, sigma, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_load(out_path, &got, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_compare(&got, &want, &d, &err), 0, "%s", err.msg);
+    if (tolerance >= 0)
+        cr_assert_leq(d.max_abs, tolerance, "%s differs from the reference by %d at (%d,%d)",
+                      out_path, d.max_abs, d.x, d.y);
+    else
+        cr_assert_geq(d.psnr, -tolerance, "%s: PSNR %.1f dB against the reference", out_path,
+                      d.psnr);
+    img_free(&in);
+    img_free(&want);
+    img_free(&got);
+    return d.psnr;
+}
+
+/* Without --format, each result has its input's name and format. */
+Test(cmd_blur, output_format_follows_the_input)
+{
+    char out[600];
+    snprintf(out, sizeof out, "%s/out", dir);
+    const char *args[] = {"blur",
+                          "--style",
+                          "linear",
+                          "--sigma",
+                          "1.5",
+                          "-o",
+                          out,
+                          path_in("good1.png"),
+                          path_in("good3.jpg"),
+                          NULL};
+    struct result r = run(args);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/good1.png", out);
+    cr_expect_str_eq(format_of(path), "png");
+    snprintf(path, sizeof path, "%s/good3.jpg", out);
+    cr_expect_str_eq(format_of(path), "jpeg");
+    assert_blurred_as(out, "good1.png", "good1.png", 1.5f, 0);
+    assert_blurred_as(out, "good3.jpg", "good3.jpg", 1.5f, -30);
+    result_free(&r);
+}
+
+/* --format converts, and the name's extension follows. */
+Test(cmd_blur, format_option_converts_and_renames)
+{
+    char out[600];
+    snprintf(out, sizeof out, "%s/jpg", dir);
+    const char *to_jpg[] = {"blur",
+                            "--style",
+                            "pool",
+                            "--threads",
+                            "2",
+                            "--sigma",
+                            "1.5",
+                            "--format",
+                            "jpg",
+                            "-o",
+                            out,
+                            path_in("good1.png"),
+                            path_in("good3.jpg"),
+                            NULL};
+    struct result r = run(to_jpg);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/good1.jpg", out);
+    cr_expect_str_eq(format_of(path), "jpeg");
+    snprintf(path, sizeof path, "%s/good1.png", out);
+    cr_expect_neq(access(path, F_OK), 0, "good1.png written despite --format jpg");
+    assert_blurred_as(out, "good1.png", "good1.jpg", 1.5f, -30);
+    result_free(&r);
+
+    snprintf(out, sizeof out, "%s/png", dir);
+    const char *to_png[] = {"blur",     "--style", "linear", "--sigma", "1.5",
+                            "--format", "png",     "-o",     out,       path_in("good3.jpg"),
+                            NULL};
+    r = run(to_png);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    snprintf(path, sizeof path, "%s/good3.png", out);
+    cr_expect_str_eq(format_of(path), "png");
+    assert_blurred_as(out, "good3.jpg", "good3.png", 1.5f, 0); /* PNG: exact */
+    result_free(&r);
+}
+
+/* --quality reaches the encoder: a lower one makes a smaller, rougher file. */
+Test(cmd_blur, quality_option_sets_the_jpeg_quality)
+{
+    char low[600], high[600];
+    snprintf(low, sizeof low, "%s/q10", dir);
+    snprintf(high, sizeof high, "%s/q98", dir);
+    const char *args_low[] = {"blur",      "--style", "linear", "--sigma", "0.5",
+                              "--quality", "10",      "-o",     low,       path_in("good3.jpg"),
+                              NULL};
+    const char *args_high[] = {"blur",      "--style", "linear", "--sigma", "0.5",
+                               "--quality", "98",      "-o",     high,      path_in("good3.jpg"),
+                               NULL};
+    struct result r = run(args_low);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    result_free(&r);
+    r = run(args_high);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    result_free(&r);
+    char lp[1024], hp[1024];
+    snprintf(lp, sizeof lp, "%s/good3.jpg", low);
+    snprintf(hp, sizeof hp, "%s/good3.jpg", high);
+    struct stat ls, hs;
+    cr_assert_eq(stat(lp, &ls), 0);
+    cr_assert_eq(stat(hp, &hs), 0);
+    cr_expect_lt(ls.st_size, hs.st_size, "--quality 10: %lld bytes, --quality 98: %lld bytes",
+                 (long long)ls.st_size, (long long)hs.st_size);
+    double psnr_low = assert_blurred_as(low, "good3.jpg", "good3.jpg", 0.5f, -10);
+    double psnr_high = assert_blurred_as(high, "good3.jpg", "good3.jpg", 0.5f, -10);
+    cr_expect_gt(psnr_high, psnr_low, "PSNR at --quality 98: %.1f dB, at 10: %.1f dB", psnr_high,
+                 psnr_low);
+}
+
+Test(cmd_blur, format_and_quality_usage_errors)
+{
+    static const char *const cases[][6] = {
+        {"blur", "--format", "gif", "x.png", NULL},  {"blur", "--quality", "0", "x.png", NULL},
+        {"blur", "--quality", "101", "x.png", NULL}, {"blur", "--quality", "high", "x.png", NULL},
+        {"blur", "x.png", "--format", NULL},
+    };
+    static const char *const expect[] = {
+        "--format 'gif': expected png or jpg",
+        "--quality '0'",
+        "--quality '101'",
+        "--quality 'high'",
+        "--format needs a value",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r = run(cases[i]);
+        cr_assert_eq(r.status, 2, "case %zu: exit %d; stderr:\n%s", i, r.status, r.err);
+        cr_assert(strstr(r.err, expect[i]) != NULL, "case %zu: want '%s' in:\n%s", i, expect[i],
+                  r.err);
+        result_free(&r);
+    }
+}
+
+/* Issue 11, reliability 1: a FIFO named x.png made `retreat blur` hang
+ * forever (open() waited for a writer); with 2 threads the other photos were
+ * written but the process never exited. Now it is one bad file among good
+ * ones, named with the reason. */
+Test(cmd_blur, fifo_input_is_refused_and_the_run_ends)
+{
+    cr_assert_eq(mkfifo(path_in("x.png"), 0644), 0, "mkfifo: %s", strerror(errno));
+    char out[600];
+    snprintf(out, sizeof out, "%s/out", dir);
+    const char *args[] = {"blur",
+                          "--style",
+                          "pool",
+                          "--threads",
+                          "2",
+                          "--sigma",
+                          "1.5",
+                          "-o",
+                          out,
+                          path_in("good1.png"),
+                          path_in("x.png"),
+                          path_in("good2.png"),
+                          NULL};
+    struct result r = run_guarded(args, 30);
+    cr_assert_eq(r.status, 1, "exit %d; stderr:\n%s", r.status, r.err);
+    cr_assert(has_line_with(r.err, "x.png", "not a regular file (a FIFO)"), "stderr:\n%s", r.err);
+    cr_assert(strstr(r.out, "2 blurred, 1 failed") != NULL, "%s", r.out);
+    assert_blurred(out, "good1.png", 1.5f, 0);
+    assert_blurred(out, "good2.png", 1.5f, 0);
     result_free(&r);
 }
 
