@@ -4,11 +4,13 @@
  * reads like a history) plus an open-addressing hash table of indexes into
  * it, so that asking "read already?" costs the same for ten ids or a million.
  *
- * A save is load-merge-write under a lock (see readstate.h): the lock is an
- * flock on PATH.lock, not on PATH, because every save renames a new file
- * over PATH and a lock on the old inode would exclude nobody who opens the
- * new one. flock locks belong to the open file description, so they are
- * released when the descriptor is closed, also if the process dies.
+ * A save is load-merge-write under a lock (see readstate.h): an flock on
+ * the folder holding the state, not on the state file, because every save
+ * renames a new file over it and a lock on the old inode would exclude
+ * nobody who opens the new one; and not on a lock file beside it, which
+ * would be one more file left in the folder. flock locks belong to the open
+ * file description, so they are released when the descriptor is closed,
+ * also if the process dies.
  */
 #include "readstate.h"
 
@@ -187,8 +189,8 @@ static int make_parents(const char *path, struct err *err)
     return 0;
 }
 
-/* fsync of the folder holding path, so that a rename into it is on disk. */
-static void sync_folder(const char *path)
+/* Opens the folder holding path, read-only. */
+static int open_folder(const char *path)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
@@ -199,7 +201,13 @@ static void sync_folder(const char *path)
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* fsync of the folder holding path, so that a rename into it is on disk. */
+static void sync_folder(const char *path)
+{
+    int fd = open_folder(path);
     if (fd >= 0) {
         fsync(fd); /* best effort: some file systems cannot sync a folder */
         close(fd);
@@ -263,16 +271,13 @@ int readstate_save(struct readstate *rs, struct err *err)
     rs->dropped = 0;
     if (make_parents(rs->path, err) != 0)
         return -1;
-    char lock_path[PATH_MAX + 8];
-    if (snprintf(lock_path, sizeof lock_path, "%s.lock", rs->path) >= (int)sizeof lock_path)
-        return err_set(err, "%s: path too long for its lock file", rs->path);
-    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int lock = open_folder(rs->path);
     if (lock < 0)
-        return err_set(err, "%s: cannot create the lock file: %s", lock_path, strerror(errno));
+        return err_set(err, "%s: cannot open its folder to lock it: %s", rs->path, strerror(errno));
     int rc = 0;
     while (rc == 0 && flock(lock, LOCK_EX) != 0)
         if (errno != EINTR)
-            rc = err_set(err, "%s: cannot lock: %s", lock_path, strerror(errno));
+            rc = err_set(err, "%s: cannot lock its folder: %s", rs->path, strerror(errno));
 
     /* Under the lock: what is on disk now (another run may have saved since
      * we loaded), then ours after it, in the order read. */

@@ -11,8 +11,8 @@
  * leaves either the old state or the new one.
  *
  * Several runs may share one state file (two terminals, a cron job): each
- * save takes an exclusive lock (flock(2) on a sibling file PATH.lock, since
- * the state file itself is replaced by every save), re-reads the file under
+ * save takes an exclusive lock (flock(2) on the folder holding the file,
+ * since the file itself is replaced by every save), re-reads the file under
  * the lock and writes the union of what is there and what this run read.
  * So no run's comics are lost to another's save.
  *
