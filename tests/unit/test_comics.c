@@ -314,6 +314,24 @@ Test(comics, link_over_the_url_limit_is_not_opened)
     free(feed);
 }
 
+/* Issue 11, item 8: docs/LIMITS.md said a state that cannot be saved still
+ * exits 0. It exits 1, and says which file; this pins it. */
+Test(comics, unsaveable_state_exits_1)
+{
+    struct comicsrv *srv = start_server(1);
+    char url[COMICSRV_URL_MAX + 1];
+    comicsrv_feed_url(srv, 0, url, sizeof url - 1);
+    strcat(url, "\n");
+    write_text(feeds, url);
+    /* Nobody, not even root, can make a folder in /proc. */
+    const char *args[] = {"--print", "--state", "/proc/retreat/read.txt", feeds, NULL};
+    cr_expect_eq(run(args), 1);
+    char *warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "/proc/retreat/read.txt"), "%s", warned);
+    free(warned);
+    comicsrv_stop(srv);
+}
+
 Test(comics, browser_that_cannot_start_is_a_failure)
 {
     struct comicsrv *srv = start_server(1);
