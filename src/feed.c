@@ -56,7 +56,8 @@ static int is(const xmlNode *node, const char *name, int atom)
     if (node->type != XML_ELEMENT_NODE || strcmp((const char *)node->name, name) != 0)
         return 0;
     if (atom)
-        return node->ns != NULL && strcmp((const char *)node->ns->href, ATOM_NS) == 0;
+        return node->ns != NULL && node->ns->href != NULL && /* NULL if libxml2 ran out of memory */
+               strcmp((const char *)node->ns->href, ATOM_NS) == 0;
     return node->ns == NULL;
 }
 
@@ -317,10 +318,17 @@ int feed_parse(const char *body, size_t size, const char *url, struct feed_entry
     ctxt->sax->entityDecl = refuse_entity;
     /* NONET: no network. No NOENT, DTDLOAD, DTDVALID or HUGE: no entity
      * substitution, no external DTD, libxml2's default size limits. */
+    /* libxml2 does not always fail a parse whose allocations failed (a
+     * namespace may be left without its URI): its per-thread last error
+     * says whether memory ran out, wherever it happened. */
+    xmlResetLastError();
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, body, (int)size, url, NULL,
                                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    const xmlError *last = xmlGetLastError();
     int rc;
-    if (declares_entities) {
+    if ((last != NULL && last->code == XML_ERR_NO_MEMORY) || ctxt->errNo == XML_ERR_NO_MEMORY) {
+        rc = err_set(err, "%s: out of memory while parsing the feed", url);
+    } else if (declares_entities) {
         rc = err_set(err, "%s: the feed declares XML entities (refused: entity expansion attack?)",
                      url);
     } else if (doc == NULL || !ctxt->wellFormed) {
