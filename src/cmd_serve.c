@@ -136,8 +136,10 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     /* Anyone who can reach a public server could make it hold a connection
-     * ten minutes or send a gigabyte: the overrides are for tests. */
-    o.no_overrides = o.any_address && !allow_overrides;
+     * ten minutes or send a gigabyte: the overrides are for tests, and off
+     * on a public server (comicsrv_overrides_on) unless allowed here. */
+    if (allow_overrides)
+        o.overrides = COMICSRV_OVERRIDES_ON;
 
     /* Block the stop signals before any thread starts, so that every thread
      * inherits the mask and sigwait() below is the one place they arrive. */
@@ -155,7 +157,7 @@ int cmd_serve(int argc, char **argv)
     char url[COMICSRV_URL_MAX];
     comicsrv_url(srv, "/feeds.txt", url, sizeof url);
     printf("serving %u comics at %s\n", comicsrv_count(srv), url);
-    if (o.no_overrides)
+    if (!comicsrv_overrides_on(&o))
         printf("public: ?latency= and ?fault= are refused (--allow-overrides allows them)\n");
     printf("press Ctrl-C to stop\n");
     fflush(stdout);

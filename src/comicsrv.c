@@ -160,18 +160,24 @@ static int choose_delay(struct comicsrv_req *req, unsigned fallback, unsigned *m
     return 0;
 }
 
-/* 1 if the request asks for a query override the server does not allow
- * (no_overrides): then it is refused, saying why. */
+int comicsrv_overrides_on(const struct comicsrv_opts *o)
+{
+    return o->overrides == COMICSRV_OVERRIDES_ON ||
+           (o->overrides == COMICSRV_OVERRIDES_AUTO && !o->any_address);
+}
+
+/* 1 if the request asks for a query override the server does not honour
+ * (comicsrv_overrides_on): then it is refused, saying why. */
 static int refuse_overrides(struct comicsrv_req *req)
 {
-    if (!req->srv->opts.no_overrides)
+    if (comicsrv_overrides_on(&req->srv->opts))
         return 0;
     if (MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "latency") == NULL &&
         MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "fault") == NULL)
         return 0;
     req->refusal = MHD_HTTP_FORBIDDEN;
-    req->refusal_why = "?latency= and ?fault= are off on this server (it is public; "
-                       "retreat serve --allow-overrides turns them on)";
+    req->refusal_why = "?latency= and ?fault= are off on this server (a public one: "
+                       "retreat serve --public --allow-overrides turns them on)";
     return 1;
 }
 

@@ -191,13 +191,27 @@ Test(comicsrv, latency_over_the_limit_is_refused)
 }
 
 /* Issue 11, item 6: a public server let any client ask for a 1 GiB body or
- * a ten-minute wait. With no_overrides (what `serve --public` sets) both
- * overrides are refused; the plain URLs still work. Bound to loopback here:
- * the tests never listen on every interface. */
+ * a ten-minute wait. The rule first - checked without listening anywhere but
+ * loopback: a server on every interface refuses the overrides unless told
+ * otherwise (`serve --public --allow-overrides`); one on loopback honours
+ * them. */
+Test(comicsrv, overrides_are_off_on_a_public_server_unless_allowed)
+{
+    struct comicsrv_opts o = {.any_address = 1};
+    cr_expect_not(comicsrv_overrides_on(&o), "public, by default");
+    o.overrides = COMICSRV_OVERRIDES_ON;
+    cr_expect(comicsrv_overrides_on(&o), "public, allowed");
+    o = (struct comicsrv_opts){0};
+    cr_expect(comicsrv_overrides_on(&o), "loopback, by default");
+    o.overrides = COMICSRV_OVERRIDES_OFF;
+    cr_expect_not(comicsrv_overrides_on(&o), "loopback, turned off");
+}
+
+/* ... and what a server with the overrides off answers (on loopback). */
 Test(comicsrv, overrides_off_refuses_latency_and_fault)
 {
-    struct comicsrv *srv =
-        comicsrv_client_start((struct comicsrv_opts){.count = 1, .no_overrides = 1});
+    struct comicsrv *srv = comicsrv_client_start(
+        (struct comicsrv_opts){.count = 1, .overrides = COMICSRV_OVERRIDES_OFF});
     const char *asks[] = {"/feed/0.xml?latency=100", "/feed/0.xml?fault=huge:n=1024",
                           "/comic/0/1.png?fault=404&latency=0", "/feeds.txt?latency=600001"};
     for (size_t k = 0; k < sizeof asks / sizeof asks[0]; k++) {
