@@ -225,7 +225,8 @@ static int read_atom_entry(const xmlNode *entry, struct feed_entry *out, const c
 {
     int bad_link = 0;
     child_text(entry, "title", 1, out->title, sizeof out->title);
-    child_text(entry, "id", 1, out->id, sizeof out->id);
+    if (child_text(entry, "id", 1, out->id, sizeof out->id) != 0)
+        out->id[0] = '\0'; /* an id cut short is another id: use the link */
     for (const xmlNode *c = entry->children; c != NULL; c = c->next) {
         if (!is(c, "link", 1))
             continue;

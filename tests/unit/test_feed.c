@@ -225,7 +225,7 @@ Test(feed, link_over_the_url_limit_is_not_kept)
 }
 
 /* A guid standing in for a missing link is refused when too long too, and a
- * too long guid is not kept as the id. */
+ * too long guid (or Atom id) is not kept as the id. */
 Test(feed, guid_over_the_url_limit_is_not_kept)
 {
     char *guid = malloc(5001), *xml = malloc(6000);
@@ -244,6 +244,12 @@ Test(feed, guid_over_the_url_limit_is_not_kept)
             guid);
     cr_expect_eq(feed_parse(xml, strlen(xml), URL, &e, &err), 0, "%s", err.msg);
     cr_expect_str_eq(e.id, "http://h/1");
+    sprintf(xml,
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>%s</id>"
+            "<link href=\"http://h/2\"/></entry></feed>",
+            guid);
+    cr_expect_eq(feed_parse(xml, strlen(xml), URL, &e, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(e.id, "http://h/2", "an Atom id cut short was kept");
     free(guid);
     free(xml);
 }
