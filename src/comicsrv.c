@@ -138,6 +138,9 @@ static unsigned query_number(struct MHD_Connection *conn, const char *key, unsig
     return *end == '\0' && n <= limit ? (unsigned)n : fallback;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a number's digits as a string literal */
+
 /* The request's delay: ?latency=MS if given, else the comic's own (with
  * jitter). Returns -1, having set the refusal, if ?latency= is not a number
  * within COMICSRV_MAX_LATENCY_MS: a typo or an excess must not pass for a
@@ -152,8 +155,8 @@ static int choose_delay(struct comicsrv_req *req, unsigned fallback, unsigned *m
     unsigned long n = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : ULONG_MAX;
     if (n == ULONG_MAX || *end != '\0' || n > COMICSRV_MAX_LATENCY_MS) {
         req->refusal = MHD_HTTP_BAD_REQUEST;
-        req->refusal_why = "?latency= must be a whole number of milliseconds from 0 to "
-                           "600000 (COMICSRV_MAX_LATENCY_MS)";
+        req->refusal_why = "?latency= must be a whole number of milliseconds from 0 to " STR(
+            COMICSRV_MAX_LATENCY_MS);
         return -1;
     }
     *ms = (unsigned)n;
