@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "comicsrv.h"
+#include "readstate.h"
 
 extern char **environ;
 
@@ -329,6 +330,54 @@ Test(comics, unsaveable_state_exits_1)
     char *warned = read_text(errs);
     cr_expect_not_null(strstr(warned, "/proc/retreat/read.txt"), "%s", warned);
     free(warned);
+    comicsrv_stop(srv);
+}
+
+/* Issue 11, item 4, through the command: a state at its size limit plus a
+ * new comic is saved within the limit, the run says what it forgot, and the
+ * next run can load it. */
+Test(comics, full_state_forgets_the_oldest_and_says_so)
+{
+    struct comicsrv *srv = start_server(1);
+    char url[COMICSRV_URL_MAX + 1];
+    comicsrv_feed_url(srv, 0, url, sizeof url - 1);
+    strcat(url, "\n");
+    write_text(feeds, url);
+    char folder[300];
+    snprintf(folder, sizeof folder, "%s/state", dir);
+    cr_assert_eq(mkdir(folder, 0700), 0);
+    FILE *f = fopen(state, "wb");
+    cr_assert_not_null(f);
+    char id[2001];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    /* Lines of 2001 bytes, then one shorter, up to 10 bytes short of the
+     * limit once the saved header is counted: no new link fits. */
+    size_t total = READSTATE_MAX_BYTES - 80 - 10, n = total / sizeof id - 1;
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(id, sizeof id, "http://old/%zu/", i);
+        id[k] = 'x';
+        fprintf(f, "%s\n", id);
+    }
+    size_t rest = total - n * sizeof id; /* 2001 .. 4001 bytes: two lines */
+    char a[2100], b[2100];
+    memset(a, 'p', sizeof a);
+    memset(b, 'p', sizeof b);
+    memcpy(a, "http://pad/a", 12);
+    memcpy(b, "http://pad/b", 12);
+    fprintf(f, "%.*s\n%.*s\n", (int)(rest / 2 - 1), a, (int)(rest - rest / 2 - 1), b);
+    cr_assert_eq(fclose(f), 0);
+
+    const char *args[] = {"--print", "--state", state, feeds, NULL};
+    cr_expect_eq(run(args), 0);
+    char *warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "forgot the 1 oldest comics read"), "%s", warned);
+    free(warned);
+    /* The next run loads it, and knows the comic as read. */
+    cr_expect_eq(run(args), 0);
+    char *printed = read_text(out);
+    cr_expect_not_null(strstr(printed, "found 0 new, 1 already read"), "%s", printed);
+    free(printed);
     comicsrv_stop(srv);
 }
 
