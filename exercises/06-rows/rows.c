@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ladder.h"
+#include "path.h"
 
 /* What band t reports about the current image. Only thread t writes it
  * (during the passes); thread 0 resets it before the first barrier and reads
@@ -47,12 +48,6 @@ struct rows_thread {
     int t; /* which band: 1 .. nthreads - 1 (thread 0 is the caller) */
     pthread_t tid;
 };
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
 
 /* Thread 0: decode item i and allocate what its blur needs. Returns -1 (the
  * item failed, recorded) if it cannot be blurred. */
@@ -115,7 +110,7 @@ static void band_pass(struct rows_job *job, int t, int vertical)
     /* TODO 1: band t of n = job->nthreads is rows [y0, y1) with
      *         y0 = t * h / n and y1 = (t + 1) * h / n, h = job->in.height
      *         (compute in long: no overflow). If it is empty, return. Else:
-     *           runlog_begin(&s, job->b->style, base_name(<the input's path>),
+     *           runlog_begin(&s, job->b->style, path_base_name(<the input's path>),
      *                        (long)job->item, "blur");
      *         then blur_rows_h(&job->in, job->tmp, &job->kernel, y0, y1, &err),
      *         or, if vertical, blur_rows_v(job->tmp, &job->out, ...), and
@@ -123,7 +118,6 @@ static void band_pass(struct rows_job *job, int t, int vertical)
     (void)job;
     (void)t;
     (void)vertical;
-    (void)base_name;
     (void)band_report;
 }
 

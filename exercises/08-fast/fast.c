@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "ladder.h"
+#include "path.h"
 
 /* Box blurs per direction: more passes follow the Gaussian more closely, and
  * each costs the same. Up to FAST_PASSES_MAX while the boxes stay at least 3
@@ -313,12 +314,6 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
     return 0;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 int fast_run(const struct blur_batch *b)
 {
     /* TODO 4: like the linear style, image after image: batch_decode(),
@@ -327,6 +322,5 @@ int fast_run(const struct blur_batch *b)
      *         (runlog_begin / runlog_end, or runlog_fail and batch_fail with
      *         a message naming the file), then batch_encode(). */
     (void)b;
-    (void)base_name;
     return 0;
 }

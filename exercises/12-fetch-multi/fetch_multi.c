@@ -11,7 +11,8 @@
  * When a transfer finishes, remove its handle from the multi handle and call
  * fetch_xfer_done(): if it returns 1, the chain's next request (or a retry)
  * is set up on the same handle - add it back, now or once its backoff is
- * over. The backoff part is written for you (add_due).
+ * over. The backoff part is the library's (fetch_retry.h): fetch_retry_hold()
+ * a handle that must wait, and fetch_retry_add_due() puts it back when due.
  *
  * Grade it with `make exercise 12`.
  */
@@ -19,29 +20,7 @@
 
 #include "clock.h"
 #include "ladder.h"
-
-/* Marks an xfer in its `user` field as waiting for its backoff to end. */
-static char waiting_mark;
-
-/* Puts back every waiting handle whose backoff is over; returns how long
- * until the next one is due (1000 ms when none waits). */
-static long add_due(CURLM *multi, struct fetch_xfer *xs, size_t count, size_t *waiting)
-{
-    long next = 1000;
-    for (size_t i = 0; i<count && * waiting> 0; i++) {
-        if (xs[i].user != &waiting_mark)
-            continue;
-        long ms = fetch_xfer_wait_ms(&xs[i]);
-        if (ms == 0) {
-            xs[i].user = NULL;
-            (*waiting)--;
-            curl_multi_add_handle(multi, xs[i].easy);
-        } else if (ms < next) {
-            next = ms;
-        }
-    }
-    return next;
-}
+#include "fetch_retry.h"
 
 int fetch_multi_run(const struct fetch_job *job)
 {
@@ -68,10 +47,10 @@ int fetch_multi_run(const struct fetch_job *job)
          * find the xfer (curl_easy_getinfo CURLINFO_PRIVATE), keep
          * msg->data.result, curl_multi_remove_handle, then fetch_xfer_done:
          *   0 -> the chain is over: fetch_xfer_cleanup it, active--;
-         *   1 -> if fetch_xfer_wait_ms > 0, mark it waiting (user =
-         *        &waiting_mark, waiting++), else add it back at once. */
+         *   1 -> if fetch_xfer_wait_ms > 0, hold it for its backoff
+         *        (fetch_retry_hold(x, &waiting)), else add it back at once. */
 
-        long timeout = add_due(multi, xs, job->count, &waiting);
+        long timeout = fetch_retry_add_due(multi, xs, job->count, &waiting);
         /* TODO: curl_multi_poll for at most timeout ms. */
         (void)timeout;
         break; /* TODO: remove this once the loop can end by itself */

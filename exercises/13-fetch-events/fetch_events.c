@@ -12,8 +12,8 @@
  *  - the loop sleeps in epoll_wait() and hands each ready socket, or the
  *    expired timer, to curl_multi_socket_action().
  *
- * Finished transfers are handled exactly as in exercise 12 (finish_done and
- * add_due are written for you).
+ * Finished transfers are handled exactly as in exercise 12 (finish_done is
+ * written for you; the retry backoff is fetch_retry.h's, as in 12).
  *
  * Grade it with `make exercise 13`.
  */
@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "ladder.h"
+#include "fetch_retry.h"
 
 struct loop {
     CURLM *multi;
@@ -52,8 +53,6 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-static char waiting_mark; /* in fetch_xfer.user: backing off before a retry */
-
 /* Hands every transfer libcurl has finished to its chain. */
 static void finish_done(struct loop *l, size_t *active, size_t *waiting)
 {
@@ -70,31 +69,11 @@ static void finish_done(struct loop *l, size_t *active, size_t *waiting)
             fetch_xfer_cleanup(x);
             (*active)--;
         } else if (fetch_xfer_wait_ms(x) > 0) {
-            x->user = &waiting_mark;
-            (*waiting)++;
+            fetch_retry_hold(x, waiting);
         } else {
             curl_multi_add_handle(l->multi, x->easy);
         }
     }
-}
-
-/* Puts back the handles whose backoff is over; returns ms until the next. */
-static long add_due(struct loop *l, struct fetch_xfer *xs, size_t count, size_t *waiting)
-{
-    long next = 1000;
-    for (size_t i = 0; i<count && * waiting> 0; i++) {
-        if (xs[i].user != &waiting_mark)
-            continue;
-        long ms = fetch_xfer_wait_ms(&xs[i]);
-        if (ms == 0) {
-            xs[i].user = NULL;
-            (*waiting)--;
-            curl_multi_add_handle(l->multi, xs[i].easy);
-        } else if (ms < next) {
-            next = ms;
-        }
-    }
-    return next;
 }
 
 int fetch_events_run(const struct fetch_job *job)
@@ -125,7 +104,7 @@ int fetch_events_run(const struct fetch_job *job)
     }
 
     while (active > 0) {
-        long timeout = add_due(&l, xs, job->count, &waiting);
+        long timeout = fetch_retry_add_due(l.multi, xs, job->count, &waiting);
         /* TODO: shorten timeout to when l.timer_ns is due, if it is set. */
 
         /* TODO: epoll_wait up to timeout ms; for each ready event, call

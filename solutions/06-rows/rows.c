@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "ladder.h"
+#include "path.h"
 
 /* What band t reports about the current image. Only thread t writes it
  * (during the passes); thread 0 resets it before the first barrier and reads
@@ -60,12 +61,6 @@ struct rows_thread {
     int t; /* which band: 1 .. nthreads - 1 (thread 0 is the caller) */
     pthread_t tid;
 };
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
 
 /* Thread 0: decode item i and allocate what its blur needs. Returns -1 (the
  * item failed, recorded) if it cannot be blurred. */
@@ -131,7 +126,8 @@ static void band_pass(struct rows_job *job, int t, int vertical)
         return;
     struct runlog_span s;
     struct err err;
-    runlog_begin(&s, job->b->style, base_name(job->b->inputs[job->item]), (long)job->item, "blur");
+    runlog_begin(&s, job->b->style, path_base_name(job->b->inputs[job->item]), (long)job->item,
+                 "blur");
     int rc = vertical ? blur_rows_v(job->tmp, &job->out, &job->kernel, y0, y1, &err)
                       : blur_rows_h(&job->in, job->tmp, &job->kernel, y0, y1, &err);
     band_report(job, t, &s, rc, &err);

@@ -46,6 +46,7 @@
 #include <sys/mman.h>
 
 #include "ladder.h"
+#include "path.h"
 
 /* Box blurs per direction: more passes follow the Gaussian more closely, and
  * each costs the same. Up to FAST_PASSES_MAX while the boxes stay at least 3
@@ -367,12 +368,6 @@ int fast_blur(const struct img *src, struct img *dst, float sigma, int threads, 
     return 0;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 int fast_run(const struct blur_batch *b)
 {
     for (size_t i = 0; i < b->count; i++) {
@@ -381,7 +376,7 @@ int fast_run(const struct blur_batch *b)
         if (batch_decode(b, i, &in) != 0)
             continue;
         struct runlog_span s;
-        runlog_begin(&s, b->style, base_name(b->inputs[i]), (long)i, "blur");
+        runlog_begin(&s, b->style, path_base_name(b->inputs[i]), (long)i, "blur");
         if (img_alloc_like(&out, &in, &err) != 0 ||
             fast_blur(&in, &out, b->sigma, b->threads, &err) != 0) {
             err_prefix(&err, "%s: ", b->inputs[i]);

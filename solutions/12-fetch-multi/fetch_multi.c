@@ -15,29 +15,7 @@
 
 #include "clock.h"
 #include "ladder.h"
-
-/* Marks an xfer in its `user` field as waiting for its backoff to end. */
-static char waiting_mark;
-
-/* Puts back every waiting handle whose backoff is over; returns how long
- * until the next one is due (1000 ms when none waits). */
-static long add_due(CURLM *multi, struct fetch_xfer *xs, size_t count, size_t *waiting)
-{
-    long next = 1000;
-    for (size_t i = 0; i<count && * waiting> 0; i++) {
-        if (xs[i].user != &waiting_mark)
-            continue;
-        long ms = fetch_xfer_wait_ms(&xs[i]);
-        if (ms == 0) {
-            xs[i].user = NULL;
-            (*waiting)--;
-            curl_multi_add_handle(multi, xs[i].easy);
-        } else if (ms < next) {
-            next = ms;
-        }
-    }
-    return next;
-}
+#include "fetch_retry.h"
 
 int fetch_multi_run(const struct fetch_job *job)
 {
@@ -79,14 +57,13 @@ int fetch_multi_run(const struct fetch_job *job)
                 fetch_xfer_cleanup(x); /* chain over: free its handle now */
                 active--;
             } else if (fetch_xfer_wait_ms(x) > 0) {
-                x->user = &waiting_mark;
-                waiting++;
+                fetch_retry_hold(x, &waiting);
             } else {
                 curl_multi_add_handle(multi, x->easy);
             }
         }
 
-        long timeout = add_due(multi, xs, job->count, &waiting);
+        long timeout = fetch_retry_add_due(multi, xs, job->count, &waiting);
         if (active > 0)
             curl_multi_poll(multi, NULL, 0, (int)timeout, NULL);
     }

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "ladder.h"
+#include "fetch_retry.h"
 
 struct loop {
     CURLM *multi;
@@ -60,8 +61,6 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-static char waiting_mark; /* in fetch_xfer.user: backing off before a retry */
-
 /* Hands every transfer libcurl has finished to its chain. */
 static void finish_done(struct loop *l, size_t *active, size_t *waiting)
 {
@@ -78,31 +77,11 @@ static void finish_done(struct loop *l, size_t *active, size_t *waiting)
             fetch_xfer_cleanup(x);
             (*active)--;
         } else if (fetch_xfer_wait_ms(x) > 0) {
-            x->user = &waiting_mark;
-            (*waiting)++;
+            fetch_retry_hold(x, waiting);
         } else {
             curl_multi_add_handle(l->multi, x->easy);
         }
     }
-}
-
-/* Puts back the handles whose backoff is over; returns ms until the next. */
-static long add_due(struct loop *l, struct fetch_xfer *xs, size_t count, size_t *waiting)
-{
-    long next = 1000;
-    for (size_t i = 0; i<count && * waiting> 0; i++) {
-        if (xs[i].user != &waiting_mark)
-            continue;
-        long ms = fetch_xfer_wait_ms(&xs[i]);
-        if (ms == 0) {
-            xs[i].user = NULL;
-            (*waiting)--;
-            curl_multi_add_handle(l->multi, xs[i].easy);
-        } else if (ms < next) {
-            next = ms;
-        }
-    }
-    return next;
 }
 
 int fetch_events_run(const struct fetch_job *job)
@@ -138,7 +117,7 @@ int fetch_events_run(const struct fetch_job *job)
     while (active > 0) {
         /* Sleep until a socket is ready, libcurl's timer is due, or a retry
          * may start - whichever comes first. */
-        long timeout = add_due(&l, xs, job->count, &waiting);
+        long timeout = fetch_retry_add_due(l.multi, xs, job->count, &waiting);
         if (l.timer_ns != 0) {
             uint64_t now = clock_now_ns();
             long t = l.timer_ns > now ? (long)((l.timer_ns - now + 999999u) / 1000000u) : 0;

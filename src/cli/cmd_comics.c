@@ -183,6 +183,13 @@ static int save_state(struct reader *rd, int force)
         fprintf(stderr, "retreat comics: %s\n", err.msg);
         return -1;
     }
+    if (readstate_dropped(rd->state) > 0) {
+        clear_progress(rd);
+        fprintf(stderr,
+                "retreat comics: the read state reached %u bytes: forgot the %zu oldest "
+                "comics read\n",
+                READSTATE_MAX_BYTES, readstate_dropped(rd->state));
+    }
     return 0;
 }
 

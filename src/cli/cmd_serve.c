@@ -3,7 +3,8 @@
  * Serves the synthetic comics of comicsrv.h so that the fetch track, a
  * browser or curl can read them without the internet. Prints where it
  * listens (handy with --port 0, which picks a free port) and runs until
- * SIGINT or SIGTERM.
+ * SIGINT or SIGTERM. With --public the query overrides are off unless
+ * --allow-overrides says otherwise (see comicsrv.h).
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -31,10 +32,14 @@ static int usage(FILE *out)
             "  --fault SPEC   break some feeds; SPEC is KIND[:n=N][:every=N], KIND one of\n"
             "                 404 500 503 reset slow truncate redirect loop malformed\n"
             "                 laughs huge type (may be given up to %d times)\n"
-            "  --public       listen on every interface, not just 127.0.0.1\n"
+            "  --public       listen on every interface, not just 127.0.0.1; the\n"
+            "                 ?latency= and ?fault= overrides are then refused\n"
+            "  --allow-overrides  with --public, honour ?latency= and ?fault= anyway\n"
             "\n"
-            "Any URL also takes ?latency=MS and ?fault=SPEC. Start at /feeds.txt.\n",
-            COMICSRV_MAX_COUNT, COMICSRV_DEFAULT_COUNT, COMICSRV_MAX_FAULTS);
+            "Any URL also takes ?latency=MS (up to %d) and ?fault=SPEC, which let a\n"
+            "client ask for a 10-minute wait or a 1 GiB body. Start at /feeds.txt.\n",
+            COMICSRV_MAX_COUNT, COMICSRV_DEFAULT_COUNT, COMICSRV_MAX_FAULTS,
+            COMICSRV_MAX_LATENCY_MS);
     return out == stdout ? 0 : 2;
 }
 
@@ -54,20 +59,16 @@ static int parse_number(const char *opt, const char *s, unsigned long max, unsig
 int cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"count", required_argument, NULL, 'n'},
-        {"latency", required_argument, NULL, 'l'},
-        {"jitter", required_argument, NULL, 'j'},
-        {"seed", required_argument, NULL, 's'},
-        {"fault", required_argument, NULL, 'f'},
-        {"public", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'},    {"count", required_argument, NULL, 'n'},
+        {"latency", required_argument, NULL, 'l'}, {"jitter", required_argument, NULL, 'j'},
+        {"seed", required_argument, NULL, 's'},    {"fault", required_argument, NULL, 'f'},
+        {"public", no_argument, NULL, 'P'},        {"allow-overrides", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     struct comicsrv_opts o = {.port = 8080, .latency_ms = 200, .jitter_ms = 50, .seed = 1};
     unsigned long v;
     struct err err = {{0}};
-    int c;
+    int c, allow_overrides = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         const char *opt = longopts[0].name;
@@ -116,6 +117,9 @@ int cmd_serve(int argc, char **argv)
         case 'P':
             o.any_address = 1;
             break;
+        case 'A':
+            allow_overrides = 1;
+            break;
         case 'h':
             return usage(stdout);
         default:
@@ -126,6 +130,16 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "retreat serve: unexpected argument '%s'\n", argv[optind]);
         return usage(stderr);
     }
+    if (allow_overrides && !o.any_address) {
+        fprintf(stderr, "retreat serve: --allow-overrides goes with --public (on 127.0.0.1 "
+                        "the overrides are always on)\n");
+        return 2;
+    }
+    /* Anyone who can reach a public server could make it hold a connection
+     * ten minutes or send a gigabyte: the overrides are for tests, and off
+     * on a public server (comicsrv_overrides_on) unless allowed here. */
+    if (allow_overrides)
+        o.overrides = COMICSRV_OVERRIDES_ON;
 
     /* Block the stop signals before any thread starts, so that every thread
      * inherits the mask and sigwait() below is the one place they arrive. */
@@ -143,6 +157,8 @@ int cmd_serve(int argc, char **argv)
     char url[COMICSRV_URL_MAX];
     comicsrv_url(srv, "/feeds.txt", url, sizeof url);
     printf("serving %u comics at %s\n", comicsrv_count(srv), url);
+    if (!comicsrv_overrides_on(&o))
+        printf("public: ?latency= and ?fault= are refused (--allow-overrides allows them)\n");
     printf("press Ctrl-C to stop\n");
     fflush(stdout);
 

@@ -6,13 +6,7 @@
 #include <strings.h>
 
 #include "blur.h"
-
-/* The short name of an input, for the run log and the output file. */
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
+#include "path.h"
 
 int batch_fail(const struct blur_batch *b, size_t i, const char *reason)
 {
@@ -32,7 +26,7 @@ int batch_decode(const struct blur_batch *b, size_t i, struct img *im)
 {
     struct runlog_span s;
     struct err err;
-    runlog_begin(&s, b->style, base_name(b->inputs[i]), (long)i, "decode");
+    runlog_begin(&s, b->style, path_base_name(b->inputs[i]), (long)i, "decode");
     if (img_load(b->inputs[i], im, &err) != 0) {
         runlog_fail(b->log, &s, err.msg);
         return batch_fail(b, i, err.msg);
@@ -45,7 +39,7 @@ int batch_blur(const struct blur_batch *b, size_t i, const struct img *in, struc
 {
     struct runlog_span s;
     struct err err;
-    runlog_begin(&s, b->style, base_name(b->inputs[i]), (long)i, "blur");
+    runlog_begin(&s, b->style, path_base_name(b->inputs[i]), (long)i, "blur");
     if (img_alloc_like(out, in, &err) != 0 || blur_gauss(in, out, b->sigma, &err) != 0) {
         img_free(out);
         err_prefix(&err, "%s: ", b->inputs[i]);
@@ -58,7 +52,7 @@ int batch_blur(const struct blur_batch *b, size_t i, const struct img *in, struc
 
 int batch_output_path(const struct blur_batch *b, size_t i, char *path, size_t cap, struct err *err)
 {
-    const char *name = base_name(b->inputs[i]);
+    const char *name = path_base_name(b->inputs[i]);
     const char *dot = strrchr(name, '.');
     int png = dot && strcasecmp(dot, ".png") == 0;
     int jpeg = dot && (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0);
@@ -78,7 +72,7 @@ int batch_encode(const struct blur_batch *b, size_t i, const struct img *im)
 {
     struct runlog_span s;
     struct err err;
-    runlog_begin(&s, b->style, base_name(b->inputs[i]), (long)i, "encode");
+    runlog_begin(&s, b->style, path_base_name(b->inputs[i]), (long)i, "encode");
     if (b->out_dir != NULL) {
         char path[4096];
         if (batch_output_path(b, i, path, sizeof path, &err) != 0 ||

@@ -66,6 +66,7 @@
 
 #include "batch.h"
 #include "blur.h"
+#include "path.h"
 #include "runlog.h"
 
 /* Below this sigma the exact kernel is used instead, see blur_expert(). */
@@ -708,12 +709,6 @@ int blur_expert(const struct img *src, struct img *dst, float sigma, int threads
     return 0;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 int blur_expert_run(const struct blur_batch *b)
 {
     for (size_t i = 0; i < b->count; i++) {
@@ -722,7 +717,7 @@ int blur_expert_run(const struct blur_batch *b)
         if (batch_decode(b, i, &in) != 0)
             continue;
         struct runlog_span s;
-        runlog_begin(&s, b->style, base_name(b->inputs[i]), (long)i, "blur");
+        runlog_begin(&s, b->style, path_base_name(b->inputs[i]), (long)i, "blur");
         if (img_alloc_like(&out, &in, &err) != 0 ||
             blur_expert(&in, &out, b->sigma, b->threads, &err) != 0) {
             err_prefix(&err, "%s: ", b->inputs[i]);

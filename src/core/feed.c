@@ -56,7 +56,8 @@ static int is(const xmlNode *node, const char *name, int atom)
     if (node->type != XML_ELEMENT_NODE || strcmp((const char *)node->name, name) != 0)
         return 0;
     if (atom)
-        return node->ns != NULL && strcmp((const char *)node->ns->href, ATOM_NS) == 0;
+        return node->ns != NULL && node->ns->href != NULL && /* NULL if libxml2 ran out of memory */
+               strcmp((const char *)node->ns->href, ATOM_NS) == 0;
     return node->ns == NULL;
 }
 
@@ -69,8 +70,10 @@ static const xmlNode *child(const xmlNode *parent, const char *name, int atom)
 }
 
 /* Copies a string trimmed of surrounding white space, with control characters
- * (a terminal escape sequence in a hostile title) turned into spaces. */
-static void copy_clean(char *dst, size_t size, const char *src)
+ * (a terminal escape sequence in a hostile title) turned into spaces, cut to
+ * fit. Returns -1 if it had to be cut: a title may be shortened, but a link
+ * cut short is another link, so links are refused instead (see resolve). */
+static int copy_clean(char *dst, size_t size, const char *src)
 {
     while (*src == ' ' || *src == '\t' || *src == '\n' || *src == '\r')
         src++;
@@ -78,37 +81,61 @@ static void copy_clean(char *dst, size_t size, const char *src)
     while (n > 0 &&
            (src[n - 1] == ' ' || src[n - 1] == '\t' || src[n - 1] == '\n' || src[n - 1] == '\r'))
         n--;
-    if (n >= size)
+    int cut = n >= size;
+    if (cut)
         n = size - 1;
     for (size_t k = 0; k < n; k++)
         dst[k] = (unsigned char)src[k] < 0x20 || src[k] == 0x7f ? ' ' : src[k];
     dst[n] = '\0';
+    return cut ? -1 : 0;
 }
 
-/* The text of a child element, cleaned, or "" if it is absent. */
-static void child_text(const xmlNode *parent, const char *name, int atom, char *dst, size_t size)
+/* The text of a child element, cleaned, or "" if it is absent. Returns -1
+ * if it did not fit in size bytes (dst then holds the cut text). */
+static int child_text(const xmlNode *parent, const char *name, int atom, char *dst, size_t size)
 {
     const xmlNode *c = child(parent, name, atom);
     xmlChar *text = c != NULL ? xmlNodeGetContent(c) : NULL;
-    copy_clean(dst, size, text != NULL ? (const char *)text : "");
+    int rc = copy_clean(dst, size, text != NULL ? (const char *)text : "");
     xmlFree(text);
+    return rc;
 }
 
+enum { LINK_OK = 0, LINK_NOT_HTTP = -1, LINK_TOO_LONG = -2 };
+
 /* Resolves href against the node's base (xml:base, else the feed's URL) into
- * dst. Returns -1 if the result is not an http(s) URL or does not fit. */
+ * dst. Returns LINK_TOO_LONG if href or the result does not fit (a link is
+ * never cut: cut, it would be another page), LINK_NOT_HTTP if the result is
+ * not an http(s) URL. */
 static int resolve(const xmlNode *node, const char *href, char *dst, size_t size)
 {
     char clean[FEED_URL_MAX];
-    copy_clean(clean, sizeof clean, href);
+    if (copy_clean(clean, sizeof clean, href) != 0)
+        return LINK_TOO_LONG;
     xmlChar *base = xmlNodeGetBase(node->doc, node);
     xmlChar *abs = xmlBuildURI((const xmlChar *)clean, base);
-    int ok = abs != NULL && strlen((const char *)abs) < size &&
-             feed_is_http_url((const char *)abs) && strpbrk((const char *)abs, " \t\r\n") == NULL;
-    if (ok)
+    int rc = abs == NULL                         ? LINK_NOT_HTTP
+             : strlen((const char *)abs) >= size ? LINK_TOO_LONG
+             : !feed_is_http_url((const char *)abs) || strpbrk((const char *)abs, " \t\r\n") != NULL
+                 ? LINK_NOT_HTTP
+                 : LINK_OK;
+    if (rc == LINK_OK)
         strcpy(dst, (const char *)abs);
     xmlFree(abs);
     xmlFree(base);
-    return ok ? 0 : -1;
+    return rc;
+}
+
+/* The error for an entry's link that resolve refused, or for one too long
+ * to read (rc LINK_TOO_LONG); what is "item" or "entry". */
+static int link_error(struct err *err, const char *url, const char *what, const char *href, int rc)
+{
+    if (rc == LINK_TOO_LONG) /* href may be cut already: its length would mislead */
+        return err_set(err,
+                       "%s: the newest %s's link is over the limit of %d characters: not kept "
+                       "('%.100s...')",
+                       url, what, FEED_URL_MAX - 1, href);
+    return err_set(err, "%s: the newest %s's link '%.200s' is not an http(s) URL", url, what, href);
 }
 
 /* --- Dates --------------------------------------------------------------- */
@@ -161,23 +188,31 @@ static int read_rss_item(const xmlNode *item, struct feed_entry *out, const char
                          struct err *err)
 {
     char link[FEED_URL_MAX];
+    int too_long = 0;
     child_text(item, "title", 0, out->title, sizeof out->title);
-    child_text(item, "link", 0, link, sizeof link);
-    child_text(item, "guid", 0, out->id, sizeof out->id);
-    if (link[0] == '\0') /* a guid can stand in for the link, if it is one */
+    too_long = child_text(item, "link", 0, link, sizeof link) != 0;
+    if (child_text(item, "guid", 0, out->id, sizeof out->id) != 0) {
+        too_long |= link[0] == '\0'; /* it stood in for the link */
+        out->id[0] = '\0';           /* an id cut short is another id: use the link */
+    }
+    if (link[0] == '\0' && !too_long) /* a guid can stand in for the link, if it is one */
         snprintf(link, sizeof link, "%s", out->id);
-    if (link[0] == '\0')
+    if (link[0] == '\0' && !too_long)
         return err_set(err, "%s: the newest item has no <link>", url);
-    if (resolve(item, link, out->link, sizeof out->link) != 0)
-        return err_set(err, "%s: the newest item's link '%.200s' is not an http(s) URL", url, link);
+    int rc = too_long ? LINK_TOO_LONG : resolve(item, link, out->link, sizeof out->link);
+    if (rc != LINK_OK) {
+        out->link[0] = '\0';
+        return link_error(err, url, "item", link, rc);
+    }
     /* The first enclosure that is an image (or does not say) and resolves. */
     for (const xmlNode *c = item->children; c != NULL && out->image[0] == '\0'; c = c->next) {
         if (!is(c, "enclosure", 0))
             continue;
         xmlChar *type = xmlGetProp(c, (const xmlChar *)"type");
         xmlChar *href = xmlGetProp(c, (const xmlChar *)"url");
-        if (href != NULL && (type == NULL || strncmp((const char *)type, "image/", 6) == 0))
-            resolve(c, (const char *)href, out->image, sizeof out->image);
+        if (href != NULL && (type == NULL || strncmp((const char *)type, "image/", 6) == 0) &&
+            resolve(c, (const char *)href, out->image, sizeof out->image) != LINK_OK)
+            out->image[0] = '\0'; /* an unusable image is no image */
         xmlFree(type);
         xmlFree(href);
     }
@@ -190,7 +225,8 @@ static int read_atom_entry(const xmlNode *entry, struct feed_entry *out, const c
 {
     int bad_link = 0;
     child_text(entry, "title", 1, out->title, sizeof out->title);
-    child_text(entry, "id", 1, out->id, sizeof out->id);
+    if (child_text(entry, "id", 1, out->id, sizeof out->id) != 0)
+        out->id[0] = '\0'; /* an id cut short is another id: use the link */
     for (const xmlNode *c = entry->children; c != NULL; c = c->next) {
         if (!is(c, "link", 1))
             continue;
@@ -198,13 +234,14 @@ static int read_atom_entry(const xmlNode *entry, struct feed_entry *out, const c
         xmlChar *type = xmlGetProp(c, (const xmlChar *)"type");
         xmlChar *href = xmlGetProp(c, (const xmlChar *)"href");
         const char *r = rel != NULL ? (const char *)rel : "alternate"; /* Atom's default */
+        int rc;
         if (href != NULL && strcmp(r, "alternate") == 0 && out->link[0] == '\0' && !bad_link &&
-            resolve(c, (const char *)href, out->link, sizeof out->link) != 0)
-            bad_link = err_set(err, "%s: the newest entry's link '%.200s' is not an http(s) URL",
-                               url, (const char *)href);
+            (rc = resolve(c, (const char *)href, out->link, sizeof out->link)) != LINK_OK)
+            bad_link = link_error(err, url, "entry", (const char *)href, rc);
         if (href != NULL && strcmp(r, "enclosure") == 0 && out->image[0] == '\0' &&
-            (type == NULL || strncmp((const char *)type, "image/", 6) == 0))
-            resolve(c, (const char *)href, out->image, sizeof out->image);
+            (type == NULL || strncmp((const char *)type, "image/", 6) == 0) &&
+            resolve(c, (const char *)href, out->image, sizeof out->image) != LINK_OK)
+            out->image[0] = '\0'; /* an unusable image is no image */
         xmlFree(rel);
         xmlFree(type);
         xmlFree(href);
@@ -282,10 +319,17 @@ int feed_parse(const char *body, size_t size, const char *url, struct feed_entry
     ctxt->sax->entityDecl = refuse_entity;
     /* NONET: no network. No NOENT, DTDLOAD, DTDVALID or HUGE: no entity
      * substitution, no external DTD, libxml2's default size limits. */
+    /* libxml2 does not always fail a parse whose allocations failed (a
+     * namespace may be left without its URI): its per-thread last error
+     * says whether memory ran out, wherever it happened. */
+    xmlResetLastError();
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, body, (int)size, url, NULL,
                                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    const xmlError *last = xmlGetLastError();
     int rc;
-    if (declares_entities) {
+    if ((last != NULL && last->code == XML_ERR_NO_MEMORY) || ctxt->errNo == XML_ERR_NO_MEMORY) {
+        rc = err_set(err, "%s: out of memory while parsing the feed", url);
+    } else if (declares_entities) {
         rc = err_set(err, "%s: the feed declares XML entities (refused: entity expansion attack?)",
                      url);
     } else if (doc == NULL || !ctxt->wellFormed) {

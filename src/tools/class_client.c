@@ -9,6 +9,7 @@
  * name is the order to send them in.
  */
 #include "class_client.h"
+#include "path.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -298,12 +299,6 @@ static void source_line(const char *path, long n, char *out, size_t size)
     fclose(f);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 size_t class_races_accesses(const char *text, const char *source_path,
                             struct class_access acc[CLASS_ACCESS_MAX])
 {
@@ -323,9 +318,9 @@ size_t class_races_accesses(const char *text, const char *source_path,
         snprintf(a->where, sizeof a->where, "%.*s", (int)(m[5].rm_eo - m[5].rm_so), p + m[5].rm_so);
         char file[sizeof a->file];
         snprintf(file, sizeof file, "%.*s", (int)(m[6].rm_eo - m[6].rm_so), p + m[6].rm_so);
-        snprintf(a->file, sizeof a->file, "%s", base_name(file));
+        snprintf(a->file, sizeof a->file, "%s", path_base_name(file));
         a->line = strtol(p + m[7].rm_so, NULL, 10);
-        if (source_path != NULL && strcmp(base_name(source_path), a->file) == 0)
+        if (source_path != NULL && strcmp(path_base_name(source_path), a->file) == 0)
             source_line(source_path, a->line, a->source, sizeof a->source);
     }
     regfree(&re);

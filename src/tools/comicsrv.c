@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,52 @@ static unsigned query_number(struct MHD_Connection *conn, const char *key, unsig
     return *end == '\0' && n <= limit ? (unsigned)n : fallback;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a number's digits as a string literal */
+
+/* The request's delay: ?latency=MS if given, else the comic's own (with
+ * jitter). Returns -1, having set the refusal, if ?latency= is not a number
+ * within COMICSRV_MAX_LATENCY_MS: a typo or an excess must not pass for a
+ * working delay. */
+static int choose_delay(struct comicsrv_req *req, unsigned fallback, unsigned *ms)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "latency");
+    *ms = fallback;
+    if (v == NULL)
+        return 0;
+    char *end;
+    unsigned long n = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : ULONG_MAX;
+    if (n == ULONG_MAX || *end != '\0' || n > COMICSRV_MAX_LATENCY_MS) {
+        req->refusal = MHD_HTTP_BAD_REQUEST;
+        req->refusal_why = "?latency= must be a whole number of milliseconds from 0 to " STR(
+            COMICSRV_MAX_LATENCY_MS);
+        return -1;
+    }
+    *ms = (unsigned)n;
+    return 0;
+}
+
+int comicsrv_overrides_on(const struct comicsrv_opts *o)
+{
+    return o->overrides == COMICSRV_OVERRIDES_ON ||
+           (o->overrides == COMICSRV_OVERRIDES_AUTO && !o->any_address);
+}
+
+/* 1 if the request asks for a query override the server does not honour
+ * (comicsrv_overrides_on): then it is refused, saying why. */
+static int refuse_overrides(struct comicsrv_req *req)
+{
+    if (comicsrv_overrides_on(&req->srv->opts))
+        return 0;
+    if (MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "latency") == NULL &&
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "fault") == NULL)
+        return 0;
+    req->refusal = MHD_HTTP_FORBIDDEN;
+    req->refusal_why = "?latency= and ?fault= are off on this server (a public one: "
+                       "retreat serve --public --allow-overrides turns them on)";
+    return 1;
+}
+
 /* Which fault applies: the URL's own ?fault=, else the first matching option. */
 static void choose_fault(struct comicsrv_req *req)
 {
@@ -201,11 +248,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->requests, 1);
         parse_path(req, url);
         choose_base(req);
-        choose_fault(req);
-        req->hop = query_number(conn, "hop", 1000000, 0);
-        unsigned ms =
-            query_number(conn, "latency", COMICSRV_MAX_LATENCY_MS, url_delay_ms(srv, req));
-        if (ms > 0) {
+        unsigned ms = 0;
+        if (!refuse_overrides(req)) { /* a refusal is answered at once, below */
+            choose_fault(req);
+            req->hop = query_number(conn, "hop", 1000000, 0);
+            choose_delay(req, url_delay_ms(srv, req), &ms);
+        }
+        if (req->refusal == 0 && ms > 0) {
             comicsrv_timer_delay(&srv->timer, conn, ms);
             return MHD_YES;
         }

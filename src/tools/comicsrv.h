@@ -26,9 +26,10 @@
  * and some slow and completion order differs from list order) plus a jitter
  * of up to jitter_ms, also chosen by the seed and the URL: the same seed
  * gives the same delays. `?latency=MS` on any URL sets that request's delay
- * exactly. Delays do not hold a thread: the request is suspended
- * (MHD_suspend_connection) and one timer thread resumes it when it is due,
- * so tens of thousands of delayed requests can wait at once.
+ * exactly; over COMICSRV_MAX_LATENCY_MS, or not a number, it is refused (400)
+ * rather than silently replaced by the comic's own delay. Delays do not hold a thread: the request
+ * is suspended (MHD_suspend_connection) and one timer thread resumes it when it is due, so tens of
+ * thousands of delayed requests can wait at once.
  *
  * Faults, by option (applied to feed URLs of some comics) or by the query
  * `?fault=SPEC` on any URL. SPEC is KIND[:n=N][:every=N]:
@@ -48,6 +49,13 @@
  *
  * every=N (options only) picks comics N-1, 2N-1, ...: every Nth feed. The
  * fault applies to feed URLs; `?fault=` applies to the URL it is on.
+ *
+ * The query overrides (?latency= and ?fault=) let a client ask for a 1 GiB
+ * body or a ten-minute wait: fine for tests on loopback, not for a server
+ * anyone can reach. So they follow opts.overrides: by default (AUTO) they
+ * are honoured on loopback and refused (403, saying so) by a server that
+ * listens on every interface; ON and OFF say so outright (`retreat serve
+ * --public --allow-overrides` is ON). comicsrv_overrides_on() is the rule.
  *
  *     struct comicsrv *srv;
  *     struct comicsrv_opts o = {.count = 5};    // zero: defaults
@@ -101,16 +109,26 @@ int comicsrv_fault_parse(const char *spec, struct comicsrv_fault *f, struct err 
 /* The name of a fault kind, as written in a SPEC ("404", "reset", ...). */
 const char *comicsrv_fault_name(enum comicsrv_fault_kind kind);
 
+enum comicsrv_overrides {
+    COMICSRV_OVERRIDES_AUTO = 0, /* on with loopback, off with any_address */
+    COMICSRV_OVERRIDES_ON,
+    COMICSRV_OVERRIDES_OFF,
+};
+
 struct comicsrv_opts {
-    unsigned count;      /* comics, 1..COMICSRV_MAX_COUNT; 0: COMICSRV_DEFAULT_COUNT */
-    unsigned port;       /* TCP port; 0: any free port (see comicsrv_port) */
-    int any_address;     /* 1: listen on every interface; 0: loopback only */
-    uint64_t seed;       /* chooses the comics' delays and jitter */
-    unsigned latency_ms; /* mean delay of a comic's requests; 0: none */
-    unsigned jitter_ms;  /* up to this much more per URL; 0: none */
+    unsigned count;  /* comics, 1..COMICSRV_MAX_COUNT; 0: COMICSRV_DEFAULT_COUNT */
+    unsigned port;   /* TCP port; 0: any free port (see comicsrv_port) */
+    int any_address; /* 1: listen on every interface; 0: loopback only */
+    enum comicsrv_overrides overrides; /* ?latency= and ?fault= (see above) */
+    uint64_t seed;                     /* chooses the comics' delays and jitter */
+    unsigned latency_ms;               /* mean delay of a comic's requests; 0: none */
+    unsigned jitter_ms;                /* up to this much more per URL; 0: none */
     struct comicsrv_fault faults[COMICSRV_MAX_FAULTS]; /* the first match wins */
     unsigned nfaults;
 };
+
+/* 1 if a server started with o honours ?latency= and ?fault=. */
+int comicsrv_overrides_on(const struct comicsrv_opts *o);
 
 struct comicsrv;
 

@@ -87,6 +87,8 @@ struct comicsrv_req {
     struct comicsrv_fault fault; /* the one that applies, if any */
     const char *fault_query;     /* the ?fault= value, or NULL */
     int bad_fault;               /* 1 if ?fault= did not parse: answer 400 */
+    unsigned refusal;            /* an HTTP status to answer at once, or 0 */
+    const char *refusal_why;     /* and why (a static string) */
     unsigned hop;                /* ?hop=: how far along a redirect chain */
     int delayed;                 /* 1 once the delay has been waited */
     /* A drip-fed body (fault "slow"). */

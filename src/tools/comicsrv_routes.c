@@ -340,6 +340,8 @@ enum MHD_Result comicsrv_answer(struct comicsrv_req *req)
     const struct comicsrv_fault *f = &req->fault;
     unsigned n = f->n;
 
+    if (req->refusal != 0)
+        return status_page(req, req->refusal, req->refusal_why);
     if (req->bad_fault)
         return status_page(req, MHD_HTTP_BAD_REQUEST, "unknown ?fault= SPEC (see comicsrv.h)");
 

@@ -16,7 +16,7 @@
 
 #include "args.h"
 
-#define FIELDS 8 /* num | name | track | file | checks | tolerance | timeout | hint */
+#define FIELDS 9 /* num | name | track | file | checks | tolerance | timeout | summary | hint */
 #define LINE_MAX_LEN 2048
 
 static const char *const check_names[CHECK_COUNT] = {
@@ -97,7 +97,7 @@ int exercises_parse_line(const char *line, const char *where, struct exercise *e
     if (n < FIELDS)
         return err_set(err,
                        "%s: %d field(s), expected %d: num | name | track | file | checks | "
-                       "tolerance | timeout | hint",
+                       "tolerance | timeout | summary | hint",
                        where, n, FIELDS);
     for (int i = 0; i < FIELDS; i++)
         field[i] = trim(field[i]);
@@ -138,10 +138,17 @@ int exercises_parse_line(const char *line, const char *where, struct exercise *e
                        field[6], EXERCISE_TIMEOUT_MAX);
 
     if (*field[7] == '\0')
+        return err_set(err, "%s: the summary is empty", where);
+    if (strlen(field[7]) >= sizeof ex->summary)
+        return err_set(err, "%s: summary longer than %zu characters", where,
+                       sizeof ex->summary - 1);
+    strcpy(ex->summary, field[7]);
+
+    if (*field[8] == '\0')
         return err_set(err, "%s: the hint is empty", where);
-    if (strlen(field[7]) >= sizeof ex->hint)
+    if (strlen(field[8]) >= sizeof ex->hint)
         return err_set(err, "%s: hint longer than %zu characters", where, sizeof ex->hint - 1);
-    strcpy(ex->hint, field[7]);
+    strcpy(ex->hint, field[8]);
     return 1;
 }
 

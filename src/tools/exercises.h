@@ -2,13 +2,19 @@
  *
  * One line per exercise, fields separated by '|', spaces around them ignored:
  *
- *     num | name | track | file | checks | tolerance | timeout | hint
- *     05  | pool | blur  | pool.c | correct errors races | 0 | 90 | Protect ...
+ *     num | name | track | file | checks | tolerance | timeout | summary | hint
+ *     05  | pool | blur  | pool.c | correct errors races | 0 | 90 | a fixed pool ... | Protect ...
  *
  * Lines that are empty or start with '#' are comments. Everything that grades
  * exercises - `make exercise N`, the grade card, `make progress`, CI's check of
  * solutions and skeletons - derives from this file, so the reader is strict:
  * a malformed line is an error naming the file, the line number and the field.
+ *
+ * The summary is the one line that describes the style wherever it appears:
+ * the README's table of exercises, `retreat blur --help` / `retreat comics
+ * --help` (the style tables styles.c and fetch_styles.c) and the stream's
+ * overlay. Those copies are checked against this file by
+ * tests/unit/test_exercises.c, so they cannot drift.
  *
  *     struct exercise *list;
  *     size_t count;
@@ -29,6 +35,7 @@
 #define EXERCISE_NAME_MAX 32
 #define EXERCISE_FILE_MAX 64
 #define EXERCISE_HINT_MAX 512
+#define EXERCISE_SUMMARY_MAX 128
 #define EXERCISE_TOLERANCE_MAX 255 /* samples are 8 bits */
 #define EXERCISE_TIMEOUT_MAX 3600  /* seconds */
 
@@ -46,14 +53,15 @@ enum exercise_check {
 };
 
 struct exercise {
-    int number;                     /* 1..99 */
-    char id[3 + EXERCISE_NAME_MAX]; /* "05-pool": the folder's name */
-    char name[EXERCISE_NAME_MAX];   /* "pool" */
-    char track[8];                  /* "blur" or "fetch" */
-    char file[EXERCISE_FILE_MAX];   /* "pool.c", in exercises/<id>/ */
-    unsigned checks;                /* bit (1u << CHECK_x) for each check */
-    int tolerance;                  /* largest accepted |difference| per sample */
-    int timeout;                    /* seconds before a run counts as hung */
+    int number;                         /* 1..99 */
+    char id[3 + EXERCISE_NAME_MAX];     /* "05-pool": the folder's name */
+    char name[EXERCISE_NAME_MAX];       /* "pool" */
+    char track[8];                      /* "blur" or "fetch" */
+    char file[EXERCISE_FILE_MAX];       /* "pool.c", in exercises/<id>/ */
+    unsigned checks;                    /* bit (1u << CHECK_x) for each check */
+    int tolerance;                      /* largest accepted |difference| per sample */
+    int timeout;                        /* seconds before a run counts as hung */
+    char summary[EXERCISE_SUMMARY_MAX]; /* the style in one line, no final period */
     char hint[EXERCISE_HINT_MAX];
 };
 

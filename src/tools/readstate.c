@@ -3,6 +3,14 @@
  * In memory the ids are an array in the order they were read (so the file
  * reads like a history) plus an open-addressing hash table of indexes into
  * it, so that asking "read already?" costs the same for ten ids or a million.
+ *
+ * A save is load-merge-write under a lock (see readstate.h): an flock on
+ * the folder holding the state, not on the state file, because every save
+ * renames a new file over it and a lock on the old inode would exclude
+ * nobody who opens the new one; and not on a lock file beside it, which
+ * would be one more file left in the folder. flock locks belong to the open
+ * file description, so they are released when the descriptor is closed,
+ * also if the process dies.
  */
 #include "readstate.h"
 
@@ -13,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,8 +31,9 @@ struct readstate {
     char path[PATH_MAX];
     char **ids;
     size_t count, cap;
-    size_t *slots; /* nslots entries: 0 empty, else index + 1 into ids */
-    size_t nslots; /* a power of two, at least twice count */
+    size_t *slots;  /* nslots entries: 0 empty, else index + 1 into ids */
+    size_t nslots;  /* a power of two, at least twice count */
+    size_t dropped; /* oldest ids dropped by the last save */
 };
 
 static uint64_t hash(const char *s)
@@ -109,6 +119,31 @@ int readstate_default_path(char *buf, size_t size, struct err *err)
     return 0;
 }
 
+/* Adds the ids of the open state file f (named path) to rs. */
+static int read_lines(struct readstate *rs, FILE *f, const char *path, struct err *err)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size > (off_t)READSTATE_MAX_BYTES)
+        return err_set(err, "%s: the read state is over %u bytes", path, READSTATE_MAX_BYTES);
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (memchr(line, '\0', (size_t)len) != NULL)
+            rc = err_set(err, "%s:%zu: not a text file", path, lineno);
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (rc == 0 && len > 0 && line[0] != '#')
+            rc = readstate_add(rs, line, err);
+    }
+    free(line);
+    if (rc == 0 && ferror(f))
+        rc = err_set(err, "%s: cannot read the read state (is it a folder?)", path);
+    return rc;
+}
+
 int readstate_load(struct readstate **out, const char *path, struct err *err)
 {
     *out = NULL;
@@ -130,28 +165,7 @@ int readstate_load(struct readstate **out, const char *path, struct err *err)
         return err_set(err, "%s: cannot open the read state: %s", path, strerror(e));
     }
 
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && st.st_size > (off_t)READSTATE_MAX_BYTES) {
-        fclose(f);
-        free(rs);
-        return err_set(err, "%s: the read state is over %u bytes", path, READSTATE_MAX_BYTES);
-    }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
-    int rc = 0;
-    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if (memchr(line, '\0', (size_t)len) != NULL)
-            rc = err_set(err, "%s:%zu: not a text file", path, lineno);
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (rc == 0 && len > 0 && line[0] != '#')
-            rc = readstate_add(rs, line, err);
-    }
-    free(line);
-    if (rc == 0 && ferror(f))
-        rc = err_set(err, "%s: cannot read the read state (is it a folder?)", path);
+    int rc = read_lines(rs, f, path, err);
     fclose(f);
     if (rc != 0) {
         readstate_free(rs);
@@ -175,8 +189,8 @@ static int make_parents(const char *path, struct err *err)
     return 0;
 }
 
-/* fsync of the folder holding path, so that a rename into it is on disk. */
-static void sync_folder(const char *path)
+/* Opens the folder holding path, read-only. */
+static int open_folder(const char *path)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
@@ -187,18 +201,23 @@ static void sync_folder(const char *path)
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* fsync of the folder holding path, so that a rename into it is on disk. */
+static void sync_folder(const char *path)
+{
+    int fd = open_folder(path);
     if (fd >= 0) {
         fsync(fd); /* best effort: some file systems cannot sync a folder */
         close(fd);
     }
 }
 
-int readstate_save(const struct readstate *rs, struct err *err)
+/* Writes rs to a temporary file and renames it over rs->path. */
+static int write_state(const struct readstate *rs, struct err *err)
 {
     char tmp[PATH_MAX + 16];
-    if (make_parents(rs->path, err) != 0)
-        return -1;
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", rs->path);
     int fd = mkstemp(tmp); /* mode 0600, in the same folder: rename stays atomic */
     if (fd < 0)
@@ -222,6 +241,72 @@ int readstate_save(const struct readstate *rs, struct err *err)
     }
     sync_folder(rs->path);
     return 0;
+}
+
+/* Frees the oldest n ids and rebuilds the hash table of the rest. */
+static void drop_oldest(struct readstate *rs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(rs->ids[i]);
+    rs->count -= n;
+    memmove(rs->ids, rs->ids + n, rs->count * sizeof *rs->ids);
+    memset(rs->slots, 0, rs->nslots * sizeof *rs->slots);
+    for (size_t i = 0; i < rs->count; i++)
+        rs->slots[find_slot(rs, rs->ids[i])] = i + 1;
+}
+
+/* The number of oldest ids to drop so that the file fits READSTATE_MAX_BYTES. */
+static size_t excess(const struct readstate *rs)
+{
+    size_t bytes = sizeof HEADER - 1, n = 0;
+    for (size_t i = 0; i < rs->count; i++)
+        bytes += strlen(rs->ids[i]) + 1;
+    while (bytes > READSTATE_MAX_BYTES && n < rs->count)
+        bytes -= strlen(rs->ids[n++]) + 1;
+    return n;
+}
+
+int readstate_save(struct readstate *rs, struct err *err)
+{
+    rs->dropped = 0;
+    if (make_parents(rs->path, err) != 0)
+        return -1;
+    int lock = open_folder(rs->path);
+    if (lock < 0)
+        return err_set(err, "%s: cannot open its folder to lock it: %s", rs->path, strerror(errno));
+    int rc = 0;
+    while (rc == 0 && flock(lock, LOCK_EX) != 0)
+        if (errno != EINTR)
+            rc = err_set(err, "%s: cannot lock its folder: %s", rs->path, strerror(errno));
+
+    /* Under the lock: what is on disk now (another run may have saved since
+     * we loaded), then ours after it, in the order read. */
+    struct readstate *merged = NULL;
+    if (rc == 0)
+        rc = readstate_load(&merged, rs->path, err);
+    for (size_t i = 0; rc == 0 && i < rs->count; i++)
+        rc = readstate_add(merged, rs->ids[i], err);
+    size_t drop = rc == 0 ? excess(merged) : 0;
+    if (drop > 0)
+        drop_oldest(merged, drop);
+    if (rc == 0)
+        rc = write_state(merged, err);
+    if (rc == 0) { /* rs becomes what was written; merged takes rs's old ids to free */
+        struct readstate old = *rs;
+        rs->ids = merged->ids, rs->count = merged->count, rs->cap = merged->cap;
+        rs->slots = merged->slots, rs->nslots = merged->nslots;
+        merged->ids = old.ids, merged->count = old.count, merged->cap = old.cap;
+        merged->slots = old.slots, merged->nslots = old.nslots;
+        rs->dropped = drop;
+    }
+    readstate_free(merged);
+    close(lock); /* releases the lock */
+    return rc;
+}
+
+size_t readstate_dropped(const struct readstate *rs)
+{
+    return rs->dropped;
 }
 
 void readstate_free(struct readstate *rs)

@@ -10,6 +10,17 @@
  * fsync'ed so the rename itself survives a power cut. A crash at any moment
  * leaves either the old state or the new one.
  *
+ * Several runs may share one state file (two terminals, a cron job): each
+ * save takes an exclusive lock (flock(2) on the folder holding the file,
+ * since the file itself is replaced by every save), re-reads the file under
+ * the lock and writes the union of what is there and what this run read.
+ * So no run's comics are lost to another's save.
+ *
+ * The file never grows past what readstate_load accepts: a save that would
+ * write more than READSTATE_MAX_BYTES drops the oldest ids first (they are
+ * the least likely to show up in a feed again) and says how many it dropped
+ * (readstate_dropped).
+ *
  *     struct readstate *rs;
  *     if (readstate_load(&rs, path, &err) != 0) ...   // a missing file is empty
  *     if (!readstate_has(rs, link)) { open it; readstate_add(rs, link, &err); }
@@ -48,8 +59,15 @@ int readstate_add(struct readstate *rs, const char *id, struct err *err);
 size_t readstate_count(const struct readstate *rs);
 
 /* Writes the state atomically to the path it was loaded from, creating the
- * missing folders on the way (mode 0700: what you read is private). */
-int readstate_save(const struct readstate *rs, struct err *err);
+ * missing folders on the way (mode 0700: what you read is private). Under
+ * the lock, ids saved meanwhile by another run are merged in (rs gains them
+ * too), and the oldest ids are dropped if the file would exceed
+ * READSTATE_MAX_BYTES (rs loses them too; see readstate_dropped). */
+int readstate_save(struct readstate *rs, struct err *err);
+
+/* How many of the oldest ids the last readstate_save dropped to keep the
+ * file within READSTATE_MAX_BYTES (0 almost always). */
+size_t readstate_dropped(const struct readstate *rs);
 
 /* Frees the state; safe on NULL. */
 void readstate_free(struct readstate *rs);

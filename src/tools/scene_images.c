@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "path.h"
 #include "scene.h"
 
 int scene_images_photo(const struct show *s, const char *name, const struct img *before,
@@ -53,12 +54,6 @@ fail:
     return -1;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash != NULL ? slash + 1 : path;
-}
-
 /* Top-left corner of the photo, centred in its box. */
 static void photo_origin(const struct show *s, const struct show_photo *p, int *x, int *y)
 {
@@ -90,7 +85,7 @@ static int images_layer(struct show *s, const struct scene *sc, struct canvas *c
     for (size_t i = 0; i < s->nspans; i++) {
         const struct runlog_span *sp = &s->spans[i];
         if (strcmp(sp->phase, "blur") == 0 &&
-            strcmp(base_name(sp->item), base_name(p->name)) == 0) {
+            strcmp(path_base_name(sp->item), path_base_name(p->name)) == 0) {
             char secs[32];
             theme_seconds(secs, sizeof secs, (double)(sp->end_ns - sp->start_ns) / 1e9);
             snprintf(sub + n, sizeof sub - (size_t)n, "  \u00b7  blurred in %s by %s", secs,
@@ -98,7 +93,7 @@ static int images_layer(struct show *s, const struct scene *sc, struct canvas *c
             break;
         }
     }
-    theme_heading(s, c, base_name(p->name), sub);
+    theme_heading(s, c, path_base_name(p->name), sub);
     int x, y;
     photo_origin(s, p, &x, &y);
     canvas_copy(c, &p->before, x, y);

@@ -19,6 +19,7 @@
 #include "blur.h"
 #include "clock.h"
 #include "exercises.h"
+#include "path.h"
 
 /* --- Synthetic images ------------------------------------------------------ */
 
@@ -295,12 +296,6 @@ void support_run_free(struct support_run *run)
 
 /* --- Checks ------------------------------------------------------------------ */
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 static const char *status_name(enum blur_status s)
 {
     return s == BLUR_PENDING ? "PENDING" : s == BLUR_DONE ? "DONE" : "FAILED";
@@ -326,7 +321,7 @@ int support_check_outputs(const struct support_run *run, const struct support_fi
         if (f->bad[i])
             continue;
         const struct blur_result *r = &run->results[i];
-        const char *name = base_name(f->inputs[i]);
+        const char *name = path_base_name(f->inputs[i]);
         if (r->status != BLUR_DONE)
             return err_set(err, "image %zu (%s) is %s, expected DONE%s%s", i, name,
                            status_name(r->status),
@@ -378,7 +373,7 @@ int support_check_errors(const struct support_run *run, const struct support_fil
     int seen_bad = 0;
     for (size_t i = 0; i < f->count; i++) {
         const struct blur_result *r = &run->results[i];
-        const char *name = base_name(f->inputs[i]);
+        const char *name = path_base_name(f->inputs[i]);
         if (!f->bad[i]) {
             expected_files++;
             if (r->status == BLUR_PENDING)
@@ -403,7 +398,7 @@ int support_check_errors(const struct support_run *run, const struct support_fil
                            i, name, r->error);
         char out_path[4096];
         if (batch_output_path(&run->batch, i, out_path, sizeof out_path, err) == 0 &&
-            file_exists(run->batch.out_dir, base_name(out_path)))
+            file_exists(run->batch.out_dir, path_base_name(out_path)))
             return err_set(err, "input %zu (%s) FAILED but an output file %s was written anyway", i,
                            name, out_path);
     }
@@ -423,7 +418,7 @@ int support_check_errors(const struct support_run *run, const struct support_fil
             char out_path[4096];
             known = !f->bad[i] &&
                     batch_output_path(&run->batch, i, out_path, sizeof out_path, err) == 0 &&
-                    strcmp(e->d_name, base_name(out_path)) == 0;
+                    strcmp(e->d_name, path_base_name(out_path)) == 0;
         }
         if (!known)
             snprintf(stray, sizeof stray, "%s", e->d_name);
@@ -500,7 +495,7 @@ int support_check_workers(const struct support_run *run, const struct support_fi
             return err_set(err,
                            "image %zu (%s) is %s, expected DONE: a run that does not finish "
                            "its images proves nothing about its workers",
-                           i, base_name(f->inputs[i]), status_name(run->results[i].status));
+                           i, path_base_name(f->inputs[i]), status_name(run->results[i].status));
     char what[RUNLOG_PHASE_MAX + 8];
     describe_phase(what, sizeof what, phase);
     size_t workers = runlog_workers(run->spans, run->nspans, run->style, phase);

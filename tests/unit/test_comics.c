@@ -11,6 +11,9 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 
 #include "clock.h"
 #include "comicsrv.h"
+#include "readstate.h"
 
 extern char **environ;
 
@@ -237,6 +241,143 @@ Test(comics, opens_in_readiness_order_through_browser)
     snprintf(want, sizeof want, "--new-tab %s\n--new-tab %s\n", url1, url0);
     cr_expect_str_eq(got, want);
     free(got);
+    comicsrv_stop(srv);
+}
+
+/* --- A one-feed fixture server --------------------------------------------
+ * The comic server writes only good links; this serves one fixed feed at
+ * /feed.xml, answers anything else with an empty page, and counts those. */
+struct fixture {
+    struct MHD_Daemon *d;
+    const char *feed;
+    atomic_int others; /* requests for anything but /feed.xml */
+};
+
+static enum MHD_Result fixture_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **req_cls)
+{
+    struct fixture *fx = cls;
+    (void)method, (void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
+    int is_feed = strcmp(url, "/feed.xml") == 0;
+    if (!is_feed)
+        atomic_fetch_add(&fx->others, 1);
+    const char *body = is_feed ? fx->feed : "";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", is_feed ? "application/rss+xml" : "text/html");
+    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* Issue 11, item 3: a feed whose newest link is 5,000 characters long. The
+ * link was cut to 2,047, HEAD-requested, opened and recorded as read; now
+ * the feed fails, naming the limit, and nothing else is asked for, opened
+ * or recorded. */
+Test(comics, link_over_the_url_limit_is_not_opened)
+{
+    char *link = malloc(5001), *feed = malloc(6000);
+    cr_assert(link != NULL && feed != NULL);
+    memset(link, 'a', 5000);
+    link[5000] = '\0';
+    struct fixture fx = {.feed = feed};
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    fx.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, fixture_answer, &fx,
+                            MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_END);
+    cr_assert_not_null(fx.d);
+    unsigned port = MHD_get_daemon_info(fx.d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    int k = snprintf(link, 5001, "http://127.0.0.1:%u/comic/", port);
+    link[k] = 'a';
+    sprintf(feed, "<rss version=\"2.0\"><channel><item><link>%s</link></item></channel></rss>",
+            link);
+    char text[128];
+    snprintf(text, sizeof text, "http://127.0.0.1:%u/feed.xml\n", port);
+    write_text(feeds, text);
+    setenv("BROWSER", browser, 1);
+
+    const char *args[] = {"--state", state, feeds, NULL};
+    cr_expect_eq(run(args), 1);
+    MHD_stop_daemon(fx.d);
+    char *printed = read_text(out);
+    cr_expect_not_null(strstr(printed, "opened 0 new, 0 already read, 1 failed"), "%s", printed);
+    cr_expect_not_null(strstr(printed, "over the limit of 2047 characters"), "%s", printed);
+    free(printed);
+    cr_expect_eq(atomic_load(&fx.others), 0, "the cut link was requested");
+    cr_expect_neq(access(opened, F_OK), 0, "the browser was started");
+    if (access(state, F_OK) == 0) {
+        char *saved = read_text(state);
+        cr_expect_eq(count_lines(saved), 1, "recorded as read: %.100s", saved); /* the header */
+        free(saved);
+    }
+    free(link);
+    free(feed);
+}
+
+/* Issue 11, item 8: docs/LIMITS.md said a state that cannot be saved still
+ * exits 0. It exits 1, and says which file; this pins it. */
+Test(comics, unsaveable_state_exits_1)
+{
+    struct comicsrv *srv = start_server(1);
+    char url[COMICSRV_URL_MAX + 1];
+    comicsrv_feed_url(srv, 0, url, sizeof url - 1);
+    strcat(url, "\n");
+    write_text(feeds, url);
+    /* Nobody, not even root, can make a folder in /proc. */
+    const char *args[] = {"--print", "--state", "/proc/retreat/read.txt", feeds, NULL};
+    cr_expect_eq(run(args), 1);
+    char *warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "/proc/retreat/read.txt"), "%s", warned);
+    free(warned);
+    comicsrv_stop(srv);
+}
+
+/* Issue 11, item 4, through the command: a state at its size limit plus a
+ * new comic is saved within the limit, the run says what it forgot, and the
+ * next run can load it. */
+Test(comics, full_state_forgets_the_oldest_and_says_so)
+{
+    struct comicsrv *srv = start_server(1);
+    char url[COMICSRV_URL_MAX + 1];
+    comicsrv_feed_url(srv, 0, url, sizeof url - 1);
+    strcat(url, "\n");
+    write_text(feeds, url);
+    char folder[300];
+    snprintf(folder, sizeof folder, "%s/state", dir);
+    cr_assert_eq(mkdir(folder, 0700), 0);
+    FILE *f = fopen(state, "wb");
+    cr_assert_not_null(f);
+    char id[2001];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    /* Lines of 2001 bytes, then one shorter, up to 10 bytes short of the
+     * limit once the saved header is counted: no new link fits. */
+    size_t total = READSTATE_MAX_BYTES - 80 - 10, n = total / sizeof id - 1;
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(id, sizeof id, "http://old/%zu/", i);
+        id[k] = 'x';
+        fprintf(f, "%s\n", id);
+    }
+    size_t rest = total - n * sizeof id; /* 2001 .. 4001 bytes: two lines */
+    char a[2100], b[2100];
+    memset(a, 'p', sizeof a);
+    memset(b, 'p', sizeof b);
+    memcpy(a, "http://pad/a", 12);
+    memcpy(b, "http://pad/b", 12);
+    fprintf(f, "%.*s\n%.*s\n", (int)(rest / 2 - 1), a, (int)(rest - rest / 2 - 1), b);
+    cr_assert_eq(fclose(f), 0);
+
+    const char *args[] = {"--print", "--state", state, feeds, NULL};
+    cr_expect_eq(run(args), 0);
+    char *warned = read_text(errs);
+    cr_expect_not_null(strstr(warned, "forgot the 1 oldest comics read"), "%s", warned);
+    free(warned);
+    /* The next run loads it, and knows the comic as read. */
+    cr_expect_eq(run(args), 0);
+    char *printed = read_text(out);
+    cr_expect_not_null(strstr(printed, "found 0 new, 1 already read"), "%s", printed);
+    free(printed);
     comicsrv_stop(srv);
 }
 

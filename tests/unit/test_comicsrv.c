@@ -171,6 +171,62 @@ Test(comicsrv, latency_query_delays_the_answer)
     comicsrv_stop(srv);
 }
 
+/* Issue 11, item 6: ?latency= over the cap was silently replaced by the
+ * comic's own delay, so a test asking for too much passed unnoticed. */
+Test(comicsrv, latency_over_the_limit_is_refused)
+{
+    struct comicsrv *srv = comicsrv_client_start((struct comicsrv_opts){.count = 1});
+    const char *bad[] = {"/feed/0.xml?latency=600001", "/feed/0.xml?latency=99999999999999999999",
+                         "/feed/0.xml?latency=ten", "/feed/0.xml?latency=-1"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        struct reply r = get_path(srv, bad[k]);
+        cr_expect_eq(r.status, 400, "%s: %ld", bad[k], r.status);
+        cr_expect_not_null(strstr(r.body, "from 0 to 600000"), "%s: %s", bad[k], r.body);
+        free(r.body);
+    }
+    struct reply r = get_path(srv, "/feed/0.xml?latency=0");
+    cr_expect_eq(r.status, 200);
+    free(r.body);
+    comicsrv_stop(srv);
+}
+
+/* Issue 11, item 6: a public server let any client ask for a 1 GiB body or
+ * a ten-minute wait. The rule first - checked without listening anywhere but
+ * loopback: a server on every interface refuses the overrides unless told
+ * otherwise (`serve --public --allow-overrides`); one on loopback honours
+ * them. */
+Test(comicsrv, overrides_are_off_on_a_public_server_unless_allowed)
+{
+    struct comicsrv_opts o = {.any_address = 1};
+    cr_expect_not(comicsrv_overrides_on(&o), "public, by default");
+    o.overrides = COMICSRV_OVERRIDES_ON;
+    cr_expect(comicsrv_overrides_on(&o), "public, allowed");
+    o = (struct comicsrv_opts){0};
+    cr_expect(comicsrv_overrides_on(&o), "loopback, by default");
+    o.overrides = COMICSRV_OVERRIDES_OFF;
+    cr_expect_not(comicsrv_overrides_on(&o), "loopback, turned off");
+}
+
+/* ... and what a server with the overrides off answers (on loopback). */
+Test(comicsrv, overrides_off_refuses_latency_and_fault)
+{
+    struct comicsrv *srv = comicsrv_client_start(
+        (struct comicsrv_opts){.count = 1, .overrides = COMICSRV_OVERRIDES_OFF});
+    const char *asks[] = {"/feed/0.xml?latency=100", "/feed/0.xml?fault=huge:n=1024",
+                          "/comic/0/1.png?fault=404&latency=0", "/feeds.txt?latency=600001"};
+    for (size_t k = 0; k < sizeof asks / sizeof asks[0]; k++) {
+        struct reply r = get_path(srv, asks[k]);
+        cr_expect_eq(r.status, 403, "%s: %ld", asks[k], r.status);
+        cr_expect_not_null(strstr(r.body, "--allow-overrides"), "%s: %s", asks[k], r.body);
+        cr_expect_lt(r.len, 1000);
+        free(r.body);
+    }
+    struct reply r = get_path(srv, "/feed/0.xml");
+    cr_expect_eq(r.status, 200);
+    free(r.body);
+    comicsrv_stop(srv);
+}
+
 Test(comicsrv, stop_answers_waiting_requests)
 {
     /* A request delayed for ten minutes must not keep the server from stopping. */

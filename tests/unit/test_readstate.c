@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "readstate.h"
@@ -168,6 +169,135 @@ Test(readstate, unwritable_folder_is_an_error)
     cr_expect_eq(readstate_save(rs, &err), -1);
     cr_expect_not_null(strstr(err.msg, "/proc/retreat/read.txt: cannot create the folder"), "%s",
                        err.msg);
+    readstate_free(rs);
+}
+
+/* One run of `retreat comics`, cut down: load the state, wait at the barrier
+ * until the other run has loaded too, record 20 comics of its own, save. */
+static void child_run(int which, int loaded_fd, int go_fd)
+{
+    struct readstate *rs;
+    struct err err = {{0}};
+    char id[64], byte = 'x';
+    if (readstate_load(&rs, path, &err) != 0)
+        _exit(10);
+    if (write(loaded_fd, &byte, 1) != 1 || read(go_fd, &byte, 1) != 1)
+        _exit(11);
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "http://127.0.0.1:8081/comic/%d/3.html", which * 100 + i);
+        if (readstate_add(rs, id, &err) != 0)
+            _exit(12);
+    }
+    int rc = readstate_save(rs, &err);
+    readstate_free(rs);
+    _exit(rc == 0 ? 0 : 13);
+}
+
+/* Issue 11, item 2: two runs sharing one state file each recorded 20 comics,
+ * and the later save threw away the earlier one's 20. Both runs load before
+ * either saves (a barrier of pipes), so the race is hit every time. */
+Test(readstate, concurrent_runs_lose_no_updates)
+{
+    int loaded[2], go[2];
+    cr_assert_eq(pipe(loaded), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t pids[2];
+    for (int which = 0; which < 2; which++) {
+        pids[which] = fork();
+        cr_assert_geq(pids[which], 0);
+        if (pids[which] == 0)
+            child_run(which, loaded[1], go[0]);
+    }
+    char bytes[2];
+    cr_assert_eq(read(loaded[0], bytes, 1), 1); /* both have loaded */
+    cr_assert_eq(read(loaded[0], bytes + 1, 1), 1);
+    cr_assert_eq(write(go[1], "gg", 2), 2); /* now both save */
+    for (int which = 0; which < 2; which++) {
+        int status;
+        cr_assert_eq(waitpid(pids[which], &status, 0), pids[which]);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "run %d: status %d", which,
+                  status);
+    }
+    close(loaded[0]), close(loaded[1]), close(go[0]), close(go[1]);
+
+    struct readstate *rs;
+    struct err err = {{0}};
+    cr_assert_eq(readstate_load(&rs, path, &err), 0, "%s", err.msg);
+    cr_expect_eq(readstate_count(rs), 40, "%zu of the 40 comics recorded", readstate_count(rs));
+    cr_expect(readstate_has(rs, "http://127.0.0.1:8081/comic/0/3.html"));
+    cr_expect(readstate_has(rs, "http://127.0.0.1:8081/comic/119/3.html"));
+    readstate_free(rs);
+}
+
+/* A save merges in what another run saved since this one loaded, and the
+ * run then knows those comics as read too. */
+Test(readstate, save_merges_and_learns_what_others_saved)
+{
+    struct readstate *a, *b;
+    struct err err = {{0}};
+    cr_assert_eq(readstate_load(&a, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(readstate_load(&b, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(readstate_add(a, "http://a/1", &err), 0);
+    cr_assert_eq(readstate_add(b, "http://b/1", &err), 0);
+    cr_assert_eq(readstate_save(a, &err), 0, "%s", err.msg);
+    cr_assert_eq(readstate_save(b, &err), 0, "%s", err.msg);
+    cr_expect(readstate_has(b, "http://a/1"));
+    cr_expect_eq(readstate_count(b), 2);
+    readstate_free(a);
+    readstate_free(b);
+    cr_assert_eq(readstate_load(&a, path, &err), 0, "%s", err.msg);
+    cr_expect(readstate_has(a, "http://a/1"));
+    cr_expect(readstate_has(a, "http://b/1"));
+    readstate_free(a);
+}
+
+/* Issue 11, item 4: a state just under the load limit plus new comics was
+ * saved whole, and every later load refused it as over the limit. A save
+ * now drops the oldest ids to stay within the limit, and says how many. */
+Test(readstate, save_caps_the_file_at_the_load_limit)
+{
+    snprintf(path, sizeof path, "%s/read.txt", dir);
+    /* Ids of 2000 bytes, as many as fit under the limit with the header. */
+    char id[2001];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    size_t n = (READSTATE_MAX_BYTES - 100) / sizeof id;
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(id, sizeof id, "http://old/%zu/", i);
+        id[k] = 'x';
+        fprintf(f, "%s\n", id);
+    }
+    cr_assert_eq(fclose(f), 0);
+
+    struct readstate *rs;
+    struct err err = {{0}};
+    cr_assert_eq(readstate_load(&rs, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(readstate_count(rs), n);
+    for (int i = 0; i < 10; i++) {
+        int k = snprintf(id, sizeof id, "http://new/%d/", i);
+        id[k] = 'x';
+        cr_assert_eq(readstate_add(rs, id, &err), 0, "%s", err.msg);
+    }
+    cr_assert_eq(readstate_save(rs, &err), 0, "%s", err.msg);
+    size_t dropped = readstate_dropped(rs);
+    cr_expect_gt(dropped, 0);
+    cr_expect_leq(dropped, 10, "dropped %zu for 10 new ids", dropped);
+    cr_expect_eq(readstate_count(rs), n + 10 - dropped);
+    readstate_free(rs);
+
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_leq(st.st_size, (off_t)READSTATE_MAX_BYTES);
+    cr_assert_eq(readstate_load(&rs, path, &err), 0, "the next run cannot load: %s", err.msg);
+    cr_expect_eq(readstate_count(rs), n + 10 - dropped);
+    int k = snprintf(id, sizeof id, "http://new/9/");
+    id[k] = 'x';
+    cr_expect(readstate_has(rs, id), "the newest id was dropped");
+    k = snprintf(id, sizeof id, "http://old/0/");
+    id[k] = 'x';
+    cr_expect_not(readstate_has(rs, id), "the oldest id was kept");
     readstate_free(rs);
 }
 
