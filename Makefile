@@ -500,11 +500,9 @@ check-deps:
 # style against the local comic server, then the video of those runs: about a
 # minute, every scene, in demo.mp4. The fetch runs are a bonus: if they fail,
 # the video shows the blur runs alone.
-# The workshop photos: eight camera-size photos from Debian's lomiri-wallpapers
-# packages (in DEBS; docs/CREDITS.md), listed once, in src/core/photos.c:
-# `retreat bench` blurs them when it is named no file, and the stream finds
-# them by name in PHOTO_DIR. The small photos in workshop/images/ are for tests.
-PHOTO_DIR    := /usr/share/backgrounds
+# The workshop photos (eight camera-size photos from Debian's lomiri-wallpapers
+# packages, in DEBS; docs/CREDITS.md) are listed once, in src/core/photos.c:
+# `retreat bench` and `retreat stream` use them when named no other photos.
 DEMO_RUNS    := $(BUILD)/runs/demo
 DEMO_FETCH   := fetch-linear fetch-threads fetch-pool fetch-multi fetch-events
 DEMO_COMICS  := 16
@@ -524,7 +522,7 @@ demo: deps-build
 	    { echo "retreat: the fetch runs failed; the video shows the blur runs only"; \
 	      rm -f $(DEMO_RUNS)/fetch.jsonl; break; }; \
 	done
-	$(RETREAT) stream -o demo.mp4 --photos $(PHOTO_DIR) --run-log $(DEMO_RUNS)/blur.jsonl \
+	$(RETREAT) stream -o demo.mp4 --run-log $(DEMO_RUNS)/blur.jsonl \
 	    $$(ls $(DEMO_RUNS)/fetch.jsonl 2>/dev/null)
 
 # stream: goes live on Twitch with the blur styles running (retreat stream
@@ -547,7 +545,7 @@ stream: deps-build
 	    echo "  To rehearse without Twitch: $(RETREAT) stream --live -o rehearsal.mp4"; \
 	    exit 2; \
 	fi
-	$(RETREAT) stream --live --twitch --photos $(PHOTO_DIR) \
+	$(RETREAT) stream --live --twitch \
 	    $(if $(STREAM_KEY_FILE),--key-file $(STREAM_KEY_FILE)) \
 	    $(if $(INGEST),--ingest $(INGEST))
 
