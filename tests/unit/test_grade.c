@@ -515,9 +515,10 @@ Test(grade_criterion, reads_the_unescaped_report_of_criterion_2_4)
     cr_expect_eq(correct->failed, 1);
     cr_expect_str_eq(correct->failing_test, "blurs_each_image");
     /* The first failure (listed last), both its lines, without the test's
-     * file and line, and a note that there is more. */
-    cr_expect_str_eq(correct->message,
-                     "image \"3.png\" differs at (4, 7): got 12\tand \\d, expected 13 (and more)");
+     * file and line, and how many more failed in the same test (not a
+     * dangling "(and more)"). */
+    cr_expect_str_eq(correct->message, "image \"3.png\" differs at (4, 7): got 12\tand \\d, "
+                                       "expected 13 (then 1 more failed assertion in this test)");
 
     const struct grade_suite *errors = grade_criterion_find(suites, count, "errors");
     cr_assert_not_null(errors);
