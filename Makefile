@@ -244,9 +244,11 @@ check-exercises: grader
 	@$(GRADE) --check
 
 # The grader's own end-to-end test: bugs planted in copies of the pool
-# solution must each show up on the card (tests/grade/planted.sh).
+# solution must each show up on the card (tests/grade/planted.sh), and
+# `make watch` must leave no inotifywait behind (tests/grade/watch.sh).
 check-grader: grader
 	@tests/grade/planted.sh $(BUILD)
+	@tests/grade/watch.sh $(BUILD)
 
 -include $(shell find $(BUILD)/tsan $(BUILD)/asan -name '*.d' 2>/dev/null)
 

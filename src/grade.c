@@ -39,6 +39,9 @@
 #define PATH_LEN 1024
 #define SANITIZER_LOG "sanitizer" /* log_path of the sanitizers: sanitizer.PID */
 #define BUILD_TIMEOUT 900         /* seconds: the first build compiles the sanitizer libraries */
+/* Once a step hung, the card already says so: a later run that keeps
+ * computing (an endless loop, not a deadlock) is stopped after this long. */
+#define AFTER_HANG_S 20
 
 /* The binaries, in the order they are built and run, and the checks that
  * need each. The Criterion tests serve every check that is a suite. */
@@ -409,7 +412,7 @@ static void say_left_running(const struct driver_run *r, char *buf, size_t cap)
 static void say_unproven(const struct driver_run *r, char *buf, size_t cap)
 {
     snprintf(buf, cap,
-             "no report, but not judged while 'correct' fails: the %s may have watched code "
+             "no report, but not judged while 'correct' fails: %s may have watched code "
              "that does nothing",
              r->check == CHECK_RACES ? "ThreadSanitizer" : "AddressSanitizer");
 }
@@ -520,7 +523,8 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
     step_begin(o, "%s", what[check]);
     struct grade_run run = {.argv = argv,
                             .env = env,
-                            .timeout_s = ex->timeout,
+                            .timeout_s =
+                                *hung && ex->timeout > AFTER_HANG_S ? AFTER_HANG_S : ex->timeout,
                             .cap = GRADE_OUTPUT_CAP,
                             .stall_s = GRADE_STALL_S,
                             .sanitized = check != CHECK_SPEEDUP,
