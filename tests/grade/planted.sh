@@ -18,6 +18,7 @@
 #            and no process of it survives the grade
 #   bomb     every item forks 40 sleeping children      -> ✗ correct: over the process limit;
 #            and none of them survives the grade
+#   skeleton the untouched 01 skeleton (returns at once) -> - memory: not judged, no ✓
 #
 # A hang is found by the lack of progress (GRADE_STALL_S, 10 s), not by a
 # clock: the planted deadlocks hang forever, so the card cannot come out
@@ -113,6 +114,8 @@ plant setsid 05-pool -e 's/^#include <stdlib.h>/#include <sys\/prctl.h>\n#includ
 plant bomb 05-pool -e 's/^#include <stdlib.h>/#include <sys\/prctl.h>\n#include <unistd.h>\n&/' \
     -e 's/^\( *\)batch_process(p->b, i);/&\n\1for (int k = 0; k < 40; k++) \/* planted: 40 children an item *\/\n\1    if (fork() == 0) {\n\1        prctl(PR_SET_NAME, "planted-bomb");\n\1        sleep(120);\n\1        _exit(0);\n\1    }/'
 
+mkdir -p "$DIR/skeleton/01-kernel" && cp exercises/01-kernel/kernel.c "$DIR/skeleton/01-kernel/"
+
 expect race 5 '✗ races +data race.*pool\.c:[0-9]+' '✓ correct'
 expect leak 5 '✗ memory +leak: .*allocated in worker\(\) at pool\.c:[0-9]+' '✓ races'
 expect broken 5 '✗ builds +.*pool\.c:[0-9]+: undefined reference to .batch_process_all' \
@@ -129,6 +132,7 @@ expect setsid 5 '✗ memory +your program left 1 process running after it return
 none_left setsid planted-setsid
 expect bomb 5 '✗ correct +stopped after .*your program ran [0-9]+ processes at once; the limit is 64'
 none_left bomb planted-bomb
+expect skeleton 1 "- memory +no report, but not judged while 'correct' fails" '✗ correct'
 
 if [ "$failures" -gt 0 ]; then
     echo "planted.sh: $failures planted bug(s) not reported as they should be"
