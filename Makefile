@@ -287,6 +287,7 @@ FUZZ_SRC_fuzz_exercises  := src/exercises.c src/args.c src/err.c
 FUZZ_SRC_fuzz_fault      := src/comicsrv_fault.c src/err.c
 FUZZ_SRC_fuzz_criterion  := src/grade_criterion.c src/err.c
 FUZZ_SRC_fuzz_sanitizer  := src/grade_sanitizer.c src/err.c
+FUZZ_SRC_fuzz_hang       := src/grade_hang.c src/grade_limits.c src/grade_proc.c src/clock.c src/err.c
 FUZZ_SRC_fuzz_readstate  := src/readstate.c src/err.c
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 

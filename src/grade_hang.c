@@ -163,14 +163,21 @@ static void parse_frame(const char *l, size_t n, struct frame *f)
     f->line = atoi(colon + 1);
 }
 
-/* Reads gdb's output into threads; returns how many. */
+/* Reads gdb's output into threads; returns how many. Each line is copied
+ * (truncated) first, so that no search runs past its end into the rest of
+ * the text. */
 static int parse(const char *text, struct thread *t, int max)
 {
     int count = 0;
     struct thread *cur = NULL;
     int second = 0; /* inside a thread's section of the x/3dw pass */
-    for (const char *l = text; *l != '\0';) {
-        size_t n = strcspn(l, "\n");
+    char l[2048];
+    for (const char *next = text; *next != '\0';) {
+        size_t whole = strcspn(next, "\n");
+        size_t n = whole < sizeof l - 1 ? whole : sizeof l - 1;
+        memcpy(l, next, n);
+        l[n] = '\0';
+        next += whole + (next[whole] == '\n');
         int num;
         if (sscanf(l, "Thread %d (", &num) == 1) {
             cur = NULL;
@@ -194,7 +201,6 @@ static int parse(const char *text, struct thread *t, int max)
                 sscanf(colon + 1, "%ld %ld %ld", &cur->word[0], &cur->word[1], &cur->word[2]) == 3)
                 cur->has_word = 1;
         }
-        l += n + (l[n] == '\n');
     }
     return count;
 }

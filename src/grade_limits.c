@@ -195,17 +195,18 @@ void grade_limits_size(unsigned long long bytes, char *buf, size_t cap)
 static int frame_in(const char *stack, const char *file, char *buf, size_t cap)
 {
     const char *base = strrchr(file, '/') != NULL ? strrchr(file, '/') + 1 : file;
-    for (const char *l = stack; l != NULL && *l != '\0'; l = strchr(l, '\n'), l += l != NULL) {
+    size_t n;
+    for (const char *l = stack; *l != '\0'; l += n + (l[n] == '\n')) {
+        n = strcspn(l, "\n");
         const char *s = l + strspn(l, " ");
         if (s[0] != '#')
             break; /* the end of this stack */
-        size_t n = strcspn(l, "\n");
         const char *in = strstr(l, " in ");
         const char *at = memmem(l, n, base, strlen(base));
         if (in == NULL || at == NULL || in > at || (at > l && at[-1] != '/' && at[-1] != ' '))
             continue;
         const char *fn = in + 4;
-        size_t fl = strcspn(fn, " ");
+        size_t fl = strcspn(fn, " \n");
         size_t al = strcspn(at, " \n");
         /* drop the column: pool.c:29:17 -> pool.c:29 */
         const char *c1 = memchr(at, ':', al);

@@ -431,6 +431,49 @@ Test(grade_hang, names_the_call_the_line_and_the_holder)
 
 /* --- A runaway allocation under a sanitizer (grade_limits.c) --------------------- */
 
+/* Real output of GCC 12's AddressSanitizer with max_allocation_size_mb=2048,
+ * for the planted 10 GiB malloc of tests/grade/planted.sh. */
+static const char asan_too_big[] =
+    "=================================================================\n"
+    "==22651==ERROR: AddressSanitizer: requested allocation size 0x280000000 (0x280001000 after "
+    "adjustments for alignment, red zones etc.) exceeds maximum supported size of 0x80000000 "
+    "(thread T2)\n"
+    "    #0 0x7f0839ab89cf in __interceptor_malloc "
+    "../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69\n"
+    "    #1 0x564d995ec596 in worker build/planted/big/05-pool/pool.c:35\n"
+    "    #2 0x7f08374a71f4 in start_thread nptl/pthread_create.c:442\n"
+    "\n"
+    "SUMMARY: AddressSanitizer: allocation-size-too-big "
+    "../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69 in __interceptor_malloc\n";
+
+Test(grade_limits, a_too_big_allocation_is_named_with_its_size_and_place)
+{
+    char buf[256];
+    cr_assert_eq(
+        grade_limits_alloc_parse(asan_too_big, "build/planted/big/05-pool/pool.c", buf, sizeof buf),
+        1);
+    cr_expect_str_eq(
+        buf,
+        "your program asked for 10 GiB at once (in worker() at pool.c:35); the limit is 2 GiB");
+    cr_expect_eq(grade_limits_alloc_parse(gdb_pool_deadlock, "pool.c", buf, sizeof buf), 0,
+                 "found in gdb's stacks: %s", buf);
+}
+
+/* Found by fuzz_hang: a report whose stack is the end of the text (no
+ * newline after its last frame) made the frame search add 0 to a NULL
+ * pointer, which UBSan reports (make test-asan). */
+Test(grade_limits, a_stack_at_the_very_end_of_the_report)
+{
+    static const char report[] =
+        "==1==ERROR: AddressSanitizer: requested allocation size 0x80000000 exceeds maximum "
+        "supported size of 0x10000000 (thread T1)\n"
+        "    #0 0x1 in malloc asan_malloc_linux.cpp:69\n"
+        "    #1 0x2 in main other.c:3";
+    char buf[256];
+    cr_assert_eq(grade_limits_alloc_parse(report, "pool.c", buf, sizeof buf), 1);
+    cr_expect_str_eq(buf, "your program asked for 2 GiB at once; the limit is 256 MiB");
+}
+
 Test(grade_limits, sizes_in_words)
 {
     char buf[32];
