@@ -16,12 +16,17 @@
  *
  * The parts are in separate files, each usable and tested on its own:
  *
- *     grade_proc.c       run a program: process group, timeout, output cap
+ *     grade_proc.c       run a program: process group, timeout, output cap; a
+ *                        participant's program contained and watched for progress
+ *     grade_limits.c     its limits, its process tree (/proc), killing all of it
+ *     grade_hang.c       where the threads of a hung program wait (gdb)
  *     grade_criterion.c  Criterion's JSON report -> one result per suite
  *     grade_sanitizer.c  TSan / ASan / LSan / UBSan reports -> one sentence
  *     grade_card.c       the card itself, as text
  *     grade_progress.c   .progress: which exercises passed
  *     grade.c            the steps of grading one exercise, in order
+ *     grade_driver.h     the driver's exit statuses and report lines, shared
+ *                        with tests/grade/
  */
 #ifndef RETREAT_GRADE_H
 #define RETREAT_GRADE_H
