@@ -326,8 +326,7 @@ static int memory_error(struct driver_run *r)
 }
 static int stopped(struct driver_run *r)
 {
-    /* The timeout passed here is only a fallback: contained runs know why
-     * they were stopped and how long they ran. */
+    /* The run knows its timeout, why it was stopped and how long it ran. */
     return grade_proc_describe(r->p, 0, r->found, sizeof r->found) > 0;
 }
 static int not_timed(struct driver_run *r)
@@ -470,6 +469,61 @@ static int correct_failed(const struct grade_card *card)
     return 0;
 }
 
+/* A driver's command line and environment (see tests/grade/driver.h). */
+struct driver_cmd {
+    char *argv[8];
+    char tsan[PATH_LEN + 160], asan[PATH_LEN + 160], ubsan[PATH_LEN + 64];
+    char *env[4];
+};
+
+static void driver_command(const struct grade_opts *o, const struct exercise *ex, char *bin,
+                           char *work, enum exercise_check check, const char *runlog_tmp,
+                           struct driver_cmd *c)
+{
+    int n = 0;
+    c->argv[n++] = bin;
+    c->argv[n++] = check == CHECK_SPEEDUP ? "speed" : "run";
+    c->argv[n++] = (char *)ex->id;
+    c->argv[n++] = work;
+    if (o->quick)
+        c->argv[n++] = "--quick";
+    if (runlog_tmp != NULL) {
+        c->argv[n++] = "--log";
+        c->argv[n++] = (char *)runlog_tmp;
+    }
+    c->argv[n] = NULL;
+    /* Reports go to files in the work folder, not to the output: a
+     * participant may print megabytes, more than the output cap keeps.
+     * second_deadlock_stack: a lock-order report shows both acquisitions.
+     * max_allocation_size_mb: a runaway malloc is refused and reported with
+     * its size and place, instead of eating the machine's memory. */
+    snprintf(c->tsan, sizeof c->tsan,
+             "TSAN_OPTIONS=exitcode=%d second_deadlock_stack=1 max_allocation_size_mb=%d "
+             "log_path=%s/%s",
+             GRADE_DRIVER_TSAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
+    snprintf(c->asan, sizeof c->asan,
+             "ASAN_OPTIONS=exitcode=%d detect_leaks=1 max_allocation_size_mb=%d log_path=%s/%s",
+             GRADE_DRIVER_ASAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
+    snprintf(c->ubsan, sizeof c->ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
+             SANITIZER_LOG);
+    c->env[0] = c->tsan;
+    c->env[1] = c->asan;
+    c->env[2] = c->ubsan;
+    c->env[3] = NULL;
+}
+
+/* The card line of a driver run: the first row of `verdicts` that holds. */
+static void judge(struct driver_run *r, struct grade_card *card)
+{
+    for (size_t v = 0; v < sizeof verdicts / sizeof verdicts[0]; v++)
+        if (verdicts[v].when(r)) {
+            char text[GRADE_TEXT_MAX];
+            verdicts[v].say(r, text, sizeof text);
+            grade_card_add(card, r->check, verdicts[v].mark, "%s", text);
+            return;
+        }
+}
+
 /* Steps 2-4: a driver binary, for the races, memory or speedup check. */
 static void run_driver(const struct grade_opts *o, const struct exercise *ex, const char *dir,
                        enum exercise_check check, const char *runlog_tmp, struct grade_card *card,
@@ -477,6 +531,10 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
 {
     static const char *const binary[CHECK_COUNT] = {
         [CHECK_RACES] = "races", [CHECK_MEMORY] = "memory", [CHECK_SPEEDUP] = "speed"};
+    static const char *const what[CHECK_COUNT] = {
+        [CHECK_RACES] = "running your code under ThreadSanitizer",
+        [CHECK_MEMORY] = "running your code under AddressSanitizer",
+        [CHECK_SPEEDUP] = "timing linear against yours"};
     char bin[PATH_LEN], work[PATH_LEN];
     snprintf(bin, sizeof bin, "%s/%s", dir, binary[check]);
     snprintf(work, sizeof work, "%s/work-%s", dir, binary[check]);
@@ -485,44 +543,12 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
         grade_card_add(card, check, GRADE_FAIL, "%s", err.msg);
         return;
     }
+    struct driver_cmd cmd;
+    driver_command(o, ex, bin, work, check, runlog_tmp, &cmd);
 
-    char *argv[8];
-    int n = 0;
-    argv[n++] = bin;
-    argv[n++] = check == CHECK_SPEEDUP ? "speed" : "run";
-    argv[n++] = (char *)ex->id;
-    argv[n++] = work;
-    if (o->quick)
-        argv[n++] = "--quick";
-    if (runlog_tmp != NULL) {
-        argv[n++] = "--log";
-        argv[n++] = (char *)runlog_tmp;
-    }
-    argv[n] = NULL;
-    /* Reports go to files in the work folder, not to the output: a
-     * participant may print megabytes, more than the output cap keeps.
-     * second_deadlock_stack: a lock-order report shows both acquisitions.
-     * max_allocation_size_mb: a runaway malloc is refused and reported with
-     * its size and place, instead of eating the machine's memory. */
-    char tsan[PATH_LEN + 160], asan[PATH_LEN + 160], ubsan[PATH_LEN + 64];
-    snprintf(tsan, sizeof tsan,
-             "TSAN_OPTIONS=exitcode=%d second_deadlock_stack=1 max_allocation_size_mb=%d "
-             "log_path=%s/%s",
-             GRADE_DRIVER_TSAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
-    snprintf(asan, sizeof asan,
-             "ASAN_OPTIONS=exitcode=%d detect_leaks=1 max_allocation_size_mb=%d log_path=%s/%s",
-             GRADE_DRIVER_ASAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
-    snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
-             SANITIZER_LOG);
-    char *env[] = {tsan, asan, ubsan, NULL};
-
-    static const char *const what[CHECK_COUNT] = {
-        [CHECK_RACES] = "running your code under ThreadSanitizer",
-        [CHECK_MEMORY] = "running your code under AddressSanitizer",
-        [CHECK_SPEEDUP] = "timing linear against yours"};
     step_begin(o, "%s", what[check]);
-    struct grade_run run = {.argv = argv,
-                            .env = env,
+    struct grade_run run = {.argv = cmd.argv,
+                            .env = cmd.env,
                             .timeout_s =
                                 *hung && ex->timeout > AFTER_HANG_S ? AFTER_HANG_S : ex->timeout,
                             .cap = GRADE_OUTPUT_CAP,
@@ -551,13 +577,7 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
                            .report = report != NULL ? report : "",
                            .source = card->source,
                            .correct_failed = correct_failed(card)};
-    for (size_t v = 0; v < sizeof verdicts / sizeof verdicts[0]; v++)
-        if (verdicts[v].when(&r)) {
-            char text[GRADE_TEXT_MAX];
-            verdicts[v].say(&r, text, sizeof text);
-            grade_card_add(card, check, verdicts[v].mark, "%s", text);
-            break;
-        }
+    judge(&r, card);
     free(report);
     grade_proc_free(&p);
 }

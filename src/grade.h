@@ -56,6 +56,7 @@ struct grade_proc {
     int signal;     /* the signal that ended it, 0 if none (or if we killed it) */
     int timed_out;  /* 1 if we stopped it (stop says why) */
     double seconds; /* wall time */
+    int timeout_s;  /* the timeout it ran under */
     char *output;   /* stdout and stderr interleaved, NUL-terminated (malloc'ed) */
     size_t len;     /* bytes in output */
     size_t dropped; /* bytes over the cap, read and thrown away */
@@ -104,8 +105,8 @@ void grade_proc_free(struct grade_proc *p);
 /* One sentence for a run that did not end with an exit status: "no progress
  * for 10 s (stopped after 10.4 s): a deadlock? thread 2 waits in ...",
  * "crashed: Segmentation fault", "stopped: your program used 2.1 GiB of
- * memory; the limit is 2 GiB". timeout_s is only a fallback for runs made by
- * grade_proc_run; the time printed is the run's real time. Returns 0 (and
+ * memory; the limit is 2 GiB". The time printed is the run's real time, the
+ * limit the one it ran under (timeout_s only if p has none). Returns 0 (and
  * writes nothing) if it exited normally. */
 int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, size_t cap);
 

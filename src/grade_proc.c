@@ -172,6 +172,7 @@ static int run(char *const argv[], char *const env[], int timeout_s, size_t cap,
 {
     memset(p, 0, sizeof *p);
     p->status = -1;
+    p->timeout_s = timeout_s;
     p->output = malloc(cap + 1);
     if (p->output == NULL)
         return err_set(err, "%s: out of memory for its output", argv[0]);
@@ -280,6 +281,8 @@ void grade_proc_free(struct grade_proc *p)
 
 int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, size_t cap)
 {
+    if (p->timeout_s > 0)
+        timeout_s = p->timeout_s;
     char size[32], limit[32];
     switch (p->stop) {
     case GRADE_STOP_STALL:
