@@ -141,7 +141,8 @@ size_t grade_tree_list(int root, struct grade_tree_proc *list, size_t max);
 
 /* SIGKILLs every descendant of root, reaps those that are root's children
  * (the grader is a subreaper, so orphans are), and repeats until none is
- * left or about two seconds passed. Returns how many processes it killed. */
+ * left or about two seconds passed. Returns how many processes it killed,
+ * each counted once. */
 int grade_tree_kill(int root);
 
 /* From a sanitizer report: "your program asked for 10 GiB at once (in

@@ -146,8 +146,12 @@ size_t grade_tree_list(int root, struct grade_tree_proc *list, size_t max)
 int grade_tree_kill(int root)
 {
     struct grade_tree_proc *list = malloc(TREE_MAX * sizeof *list);
-    if (list == NULL)
+    int *seen = malloc(TREE_MAX * sizeof *seen); /* pids counted already */
+    if (list == NULL || seen == NULL) {
+        free(list);
+        free(seen);
         return 0;
+    }
     int killed = 0;
     uint64_t give_up = clock_now_ns() + 2000000000u;
     for (;;) {
@@ -159,17 +163,25 @@ int grade_tree_kill(int root)
         for (size_t i = 0; i < n; i++)
             if (list[i].state != 'Z')
                 kill(list[i].pid, SIGSTOP);
-        for (size_t i = 0; i < n; i++)
-            if (list[i].state != 'Z') {
-                kill(list[i].pid, SIGKILL);
-                killed++;
-            }
+        for (size_t i = 0; i < n; i++) {
+            if (list[i].state == 'Z')
+                continue;
+            kill(list[i].pid, SIGKILL);
+            /* A process killed in one pass may still be listed in the next,
+             * before it is a zombie: count each once. */
+            int counted = 0;
+            for (int k = 0; k < killed && !counted; k++)
+                counted = seen[k] == list[i].pid;
+            if (!counted && killed < TREE_MAX)
+                seen[killed++] = list[i].pid;
+        }
         for (size_t i = 0; i < n; i++)
             if (list[i].ppid == root)
                 waitpid(list[i].pid, NULL, WNOHANG);
         clock_sleep_ms(5);
     }
     free(list);
+    free(seen);
     return killed;
 }
 
