@@ -12,9 +12,15 @@
  * Makefile knows the flags - and the grader only asks for targets, so
  * `retreat grade` gives the same binaries as `make BUILD/grade/...` would.
  *
- * Every run has the exercise's timeout. Once something hangs, the later steps
- * are not run: they would most likely hang too, and the participant would wait
- * minutes to learn what they know after the first one.
+ * Every run of the participant's code is contained (grade_proc_run_contained:
+ * limits, its whole process tree killed at the end) and watched for
+ * progress: a deadlock is stopped after GRADE_STALL_S seconds without
+ * progress, with the place where each thread waits, not after the
+ * exercise's timeout. So the races and memory checks still run after a
+ * hang - each stops on its own - and only the timing is skipped.
+ *
+ * A driver run's verdict is the first row of `verdicts` whose condition
+ * holds; the driver's exit statuses are in grade_driver.h, shared with it.
  */
 #include "grade.h"
 
@@ -28,10 +34,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grade_driver.h"
+#include "runlog.h"
+#include "trace.h"
+
 #define PATH_LEN 1024
-#define DRIVER_REPORT "report.txt" /* see tests/grade/driver.h */
-#define SANITIZER_LOG "sanitizer"  /* log_path of the sanitizers: sanitizer.PID */
-#define BUILD_TIMEOUT 900          /* seconds: the first build compiles the sanitizer libraries */
+#define SANITIZER_LOG "sanitizer" /* log_path of the sanitizers: sanitizer.PID */
+#define BUILD_TIMEOUT 900         /* seconds: the first build compiles the sanitizer libraries */
+/* Once a step hung, the card already says so: a later run that keeps
+ * computing (an endless loop, not a deadlock) is stopped after this long. */
+#define AFTER_HANG_S 20
 
 /* The binaries, in the order they are built and run, and the checks that
  * need each. The Criterion tests serve every check that is a suite. */
@@ -153,12 +165,14 @@ static void read_driver(const char *output, struct driver_out *d)
     for (const char *l = strstr(output, "grade: "); l != NULL; l = strstr(l + 1, "grade: ")) {
         if (l != output && l[-1] != '\n')
             continue;
-        if (sscanf(l, "grade: done %d of %d", &d->done, &d->total) == 2)
+        if (sscanf(l, GRADE_DRIVER_DONE " %d of %d", &d->done, &d->total) == 2)
             continue;
-        if (sscanf(l, "grade: speed %lf %lf %d", &d->reference_s, &d->yours_s, &d->cores) == 3)
+        if (sscanf(l, GRADE_DRIVER_SPEED " %lf %lf %d", &d->reference_s, &d->yours_s, &d->cores) ==
+            3)
             continue;
-        if (strncmp(l, "grade: error ", 13) == 0)
-            snprintf(d->error, sizeof d->error, "%.*s", (int)strcspn(l + 13, "\n"), l + 13);
+        size_t k = strlen(GRADE_DRIVER_ERROR " ");
+        if (strncmp(l, GRADE_DRIVER_ERROR " ", k) == 0)
+            snprintf(d->error, sizeof d->error, "%.*s", (int)strcspn(l + k, "\n"), l + k);
     }
 }
 
@@ -190,10 +204,15 @@ static void run_tests(const struct grade_opts *o, const struct exercise *ex, con
     /* One job: the concurrency checks time the runs, and a second test
      * running beside them on a two-core machine would blur the picture. */
     char *argv[] = {bin, json_arg, "--timeout", timeout, "--jobs", "1", NULL};
+    struct grade_run run = {.argv = argv,
+                            .timeout_s = ex->timeout + 10,
+                            .cap = GRADE_OUTPUT_CAP,
+                            .stall_s = GRADE_STALL_S,
+                            .source = card->source};
     struct grade_proc p;
     struct err err = {0};
     step_begin(o, "running the tests (Criterion)");
-    int rc = grade_proc_run(argv, NULL, ex->timeout + 10, GRADE_OUTPUT_CAP, &p, &err);
+    int rc = grade_proc_run_contained(&run, &p, &err);
     step_end(o, &p);
 
     char problem[GRADE_TEXT_MAX] = "";
@@ -202,8 +221,8 @@ static void run_tests(const struct grade_opts *o, const struct exercise *ex, con
     char *json = NULL;
     if (rc != 0) {
         snprintf(problem, sizeof problem, "%s", err.msg);
-    } else if (grade_proc_describe(&p, ex->timeout, problem, sizeof problem) > 0) {
-        *hung = p.timed_out;
+    } else if (grade_proc_describe(&p, ex->timeout + 10, problem, sizeof problem) > 0) {
+        *hung = p.timed_out && p.stop != GRADE_STOP_MEMORY && p.stop != GRADE_STOP_PROCS;
     } else {
         FILE *f = fopen(report, "r");
         long size = 0;
@@ -224,16 +243,24 @@ static void run_tests(const struct grade_opts *o, const struct exercise *ex, con
         if (f != NULL)
             fclose(f);
     }
+    /* A problem of the whole run is said once, on the first suite's line:
+     * the run was stopped there, and the other suites' results are unknown. */
+    const char *first = NULL;
     for (int c = 0; c < CHECK_COUNT; c++) {
         if (!(ex->checks & (1u << c)) || c == CHECK_RACES || c == CHECK_MEMORY ||
             c == CHECK_SPEEDUP)
             continue;
-        if (problem[0] != '\0')
+        if (problem[0] != '\0' && first == NULL) {
             grade_card_add(card, (enum exercise_check)c, GRADE_FAIL, "%s", problem);
-        else
+            first = exercises_check_name(c);
+        } else if (problem[0] != '\0') {
+            grade_card_add(card, (enum exercise_check)c, GRADE_SKIP,
+                           "not known: the tests were stopped (see '%s')", first);
+        } else {
             grade_card_add_suite(card, (enum exercise_check)c,
                                  grade_criterion_find(suites, count, exercises_check_name(c)),
                                  ex->timeout);
+        }
     }
     free(json);
     free(suites);
@@ -270,6 +297,235 @@ static char *read_work_file(const char *dir, const char *prefix)
     return text;
 }
 
+/* Everything known about a driver run, for the verdict table. */
+struct driver_run {
+    enum exercise_check check;
+    const struct grade_proc *p;
+    const struct driver_out *d;
+    const char *report;         /* the sanitizer's log, "" if none */
+    const char *source;         /* the participant's file */
+    int correct_failed;         /* the card's 'correct' line failed (or was not run) */
+    int tsan_warnings;          /* grade_tsan_parse's count */
+    char found[GRADE_TEXT_MAX]; /* what the row's condition found, for its text */
+};
+
+/* The rows' conditions: each may fill r->found for the text. */
+static int too_big(struct driver_run *r)
+{
+    return r->check != CHECK_SPEEDUP &&
+           grade_limits_alloc_parse(r->report, r->source, r->found, sizeof r->found) > 0;
+}
+static int raced(struct driver_run *r)
+{
+    return r->check == CHECK_RACES &&
+           (r->tsan_warnings = grade_tsan_parse(r->report, r->source, r->found, sizeof r->found)) >
+               0;
+}
+static int memory_error(struct driver_run *r)
+{
+    return r->check == CHECK_MEMORY &&
+           grade_asan_parse(r->report, r->source, r->found, sizeof r->found) > 0;
+}
+static int stopped(struct driver_run *r)
+{
+    /* The run knows its timeout, why it was stopped and how long it ran. */
+    return grade_proc_describe(r->p, 0, r->found, sizeof r->found) > 0;
+}
+static int not_timed(struct driver_run *r)
+{
+    return r->check == CHECK_SPEEDUP && r->p->status == GRADE_DRIVER_INCOMPLETE;
+}
+static int incomplete(struct driver_run *r)
+{
+    return r->p->status == GRADE_DRIVER_INCOMPLETE;
+}
+static int driver_failed(struct driver_run *r)
+{
+    return r->p->status != GRADE_DRIVER_OK || r->d->total < 0;
+}
+static int left_running(struct driver_run *r)
+{
+    return r->p->survivors > 0;
+}
+static int unproven(struct driver_run *r)
+{
+    return r->check != CHECK_SPEEDUP && r->correct_failed;
+}
+static int clean(struct driver_run *r)
+{
+    return r->check != CHECK_SPEEDUP;
+}
+static int timed(struct driver_run *r)
+{
+    return r->d->yours_s > 0;
+}
+static int always(struct driver_run *r)
+{
+    (void)r;
+    return 1;
+}
+
+/* The rows' texts. */
+static void say_found(const struct driver_run *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", r->found);
+}
+static void say_race(const struct driver_run *r, char *buf, size_t cap)
+{
+    if (r->tsan_warnings > 1)
+        snprintf(buf, cap, "%s (and %d more report%s)", r->found, r->tsan_warnings - 1,
+                 r->tsan_warnings > 2 ? "s" : "");
+    else
+        snprintf(buf, cap, "%s", r->found);
+}
+static void say_not_timed(const struct driver_run *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "not timed: your code completed %d of %d items; make 'correct' pass first",
+             r->d->done, r->d->total);
+}
+static void say_incomplete(const struct driver_run *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap,
+             "not checked: your code completed %d of %d items, so there was little for the "
+             "sanitizer to watch; make 'correct' pass first",
+             r->d->done, r->d->total);
+}
+static void say_driver_failed(const struct driver_run *r, char *buf, size_t cap)
+{
+    /* No verdict: say what there is - the driver's error, else the first
+     * line a sanitizer wrote (a FATAL start-up error), else the output. */
+    const char *why = r->d->error[0] != '\0' ? r->d->error
+                      : r->report[0] != '\0' ? r->report
+                                             : r->p->output;
+    why += strspn(why, "=\n");
+    if (*why == '\0')
+        why = "no message";
+    snprintf(buf, cap, "the driver failed (exit status %d): %.*s", r->p->status,
+             (int)strcspn(why, "\n"), why);
+}
+static void say_left_running(const struct driver_run *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap,
+             "your program left %d process%s running after it returned (killed by the grader): "
+             "wait for every child you start",
+             r->p->survivors, r->p->survivors == 1 ? "" : "es");
+}
+static void say_unproven(const struct driver_run *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap,
+             "no report, but not judged while 'correct' fails: %s may have watched code "
+             "that does nothing",
+             r->check == CHECK_RACES ? "ThreadSanitizer" : "AddressSanitizer");
+}
+static void say_clean(const struct driver_run *r, char *buf, size_t cap)
+{
+    if (r->check == CHECK_RACES)
+        snprintf(buf, cap, "ThreadSanitizer saw no data race (%d items, several threads)",
+                 r->d->total);
+    else
+        snprintf(buf, cap, "no memory error, no leak, no undefined behaviour (%d items)",
+                 r->d->total);
+}
+static void say_speed(const struct driver_run *r, char *buf, size_t cap)
+{
+    const struct driver_out *d = r->d;
+    snprintf(buf, cap,
+             "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, %d images)",
+             d->reference_s / d->yours_s, d->cores, d->cores == 1 ? "" : "s", d->reference_s,
+             d->yours_s, d->total);
+}
+static void say_no_timing(const struct driver_run *r, char *buf, size_t cap)
+{
+    (void)r;
+    snprintf(buf, cap, "no timing came back from the driver");
+}
+
+/* A driver run's verdict: the first row whose condition holds. A report
+ * comes before how the run ended (a sanitizer ends the run it reports on),
+ * and a pass comes last. */
+static const struct {
+    int (*when)(struct driver_run *r);
+    enum grade_mark mark;
+    void (*say)(const struct driver_run *r, char *buf, size_t cap);
+} verdicts[] = {
+    {too_big, GRADE_FAIL, say_found},
+    {raced, GRADE_FAIL, say_race},
+    {memory_error, GRADE_FAIL, say_found},
+    {stopped, GRADE_FAIL, say_found},
+    {not_timed, GRADE_SKIP, say_not_timed},
+    {incomplete, GRADE_FAIL, say_incomplete},
+    {driver_failed, GRADE_FAIL, say_driver_failed},
+    {left_running, GRADE_FAIL, say_left_running},
+    {unproven, GRADE_SKIP, say_unproven},
+    {clean, GRADE_PASS, say_clean},
+    {timed, GRADE_INFO, say_speed},
+    {always, GRADE_FAIL, say_no_timing},
+};
+
+/* Whether the card's 'correct' line is not a pass (or the exercise has none). */
+static int correct_failed(const struct grade_card *card)
+{
+    for (size_t i = 0; i < card->count; i++)
+        if (card->lines[i].check == CHECK_CORRECT)
+            return card->lines[i].mark != GRADE_PASS;
+    return 0;
+}
+
+/* A driver's command line and environment (see tests/grade/driver.h). */
+struct driver_cmd {
+    char *argv[8];
+    char tsan[PATH_LEN + 160], asan[PATH_LEN + 160], ubsan[PATH_LEN + 64];
+    char *env[4];
+};
+
+static void driver_command(const struct grade_opts *o, const struct exercise *ex, char *bin,
+                           char *work, enum exercise_check check, const char *runlog_tmp,
+                           struct driver_cmd *c)
+{
+    int n = 0;
+    c->argv[n++] = bin;
+    c->argv[n++] = check == CHECK_SPEEDUP ? "speed" : "run";
+    c->argv[n++] = (char *)ex->id;
+    c->argv[n++] = work;
+    if (o->quick)
+        c->argv[n++] = "--quick";
+    if (runlog_tmp != NULL) {
+        c->argv[n++] = "--log";
+        c->argv[n++] = (char *)runlog_tmp;
+    }
+    c->argv[n] = NULL;
+    /* Reports go to files in the work folder, not to the output: a
+     * participant may print megabytes, more than the output cap keeps.
+     * second_deadlock_stack: a lock-order report shows both acquisitions.
+     * max_allocation_size_mb: a runaway malloc is refused and reported with
+     * its size and place, instead of eating the machine's memory. */
+    snprintf(c->tsan, sizeof c->tsan,
+             "TSAN_OPTIONS=exitcode=%d second_deadlock_stack=1 max_allocation_size_mb=%d "
+             "log_path=%s/%s",
+             GRADE_DRIVER_TSAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
+    snprintf(c->asan, sizeof c->asan,
+             "ASAN_OPTIONS=exitcode=%d detect_leaks=1 max_allocation_size_mb=%d log_path=%s/%s",
+             GRADE_DRIVER_ASAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
+    snprintf(c->ubsan, sizeof c->ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
+             SANITIZER_LOG);
+    c->env[0] = c->tsan;
+    c->env[1] = c->asan;
+    c->env[2] = c->ubsan;
+    c->env[3] = NULL;
+}
+
+/* The card line of a driver run: the first row of `verdicts` that holds. */
+static void judge(struct driver_run *r, struct grade_card *card)
+{
+    for (size_t v = 0; v < sizeof verdicts / sizeof verdicts[0]; v++)
+        if (verdicts[v].when(r)) {
+            char text[GRADE_TEXT_MAX];
+            verdicts[v].say(r, text, sizeof text);
+            grade_card_add(card, r->check, verdicts[v].mark, "%s", text);
+            return;
+        }
+}
+
 /* Steps 2-4: a driver binary, for the races, memory or speedup check. */
 static void run_driver(const struct grade_opts *o, const struct exercise *ex, const char *dir,
                        enum exercise_check check, const char *runlog_tmp, struct grade_card *card,
@@ -277,6 +533,10 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
 {
     static const char *const binary[CHECK_COUNT] = {
         [CHECK_RACES] = "races", [CHECK_MEMORY] = "memory", [CHECK_SPEEDUP] = "speed"};
+    static const char *const what[CHECK_COUNT] = {
+        [CHECK_RACES] = "running your code under ThreadSanitizer",
+        [CHECK_MEMORY] = "running your code under AddressSanitizer",
+        [CHECK_SPEEDUP] = "timing linear against yours"};
     char bin[PATH_LEN], work[PATH_LEN];
     snprintf(bin, sizeof bin, "%s/%s", dir, binary[check]);
     snprintf(work, sizeof work, "%s/work-%s", dir, binary[check]);
@@ -285,100 +545,41 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
         grade_card_add(card, check, GRADE_FAIL, "%s", err.msg);
         return;
     }
+    struct driver_cmd cmd;
+    driver_command(o, ex, bin, work, check, runlog_tmp, &cmd);
 
-    char *argv[8];
-    int n = 0;
-    argv[n++] = bin;
-    argv[n++] = check == CHECK_SPEEDUP ? "speed" : "run";
-    argv[n++] = (char *)ex->id;
-    argv[n++] = work;
-    if (o->quick)
-        argv[n++] = "--quick";
-    if (runlog_tmp != NULL) {
-        argv[n++] = "--log";
-        argv[n++] = (char *)runlog_tmp;
-    }
-    argv[n] = NULL;
-    /* Reports go to files in the work folder, not to the output: a
-     * participant may print megabytes, more than the output cap keeps.
-     * second_deadlock_stack: a lock-order report shows both acquisitions. */
-    char tsan[PATH_LEN + 96], asan[PATH_LEN + 64], ubsan[PATH_LEN + 64];
-    snprintf(tsan, sizeof tsan, "TSAN_OPTIONS=exitcode=66 second_deadlock_stack=1 log_path=%s/%s",
-             work, SANITIZER_LOG);
-    snprintf(asan, sizeof asan, "ASAN_OPTIONS=detect_leaks=1 log_path=%s/%s", work, SANITIZER_LOG);
-    snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
-             SANITIZER_LOG);
-    char *env[] = {tsan, asan, ubsan, NULL};
-
-    static const char *const what[CHECK_COUNT] = {
-        [CHECK_RACES] = "running your code under ThreadSanitizer",
-        [CHECK_MEMORY] = "running your code under AddressSanitizer",
-        [CHECK_SPEEDUP] = "timing linear against yours"};
     step_begin(o, "%s", what[check]);
+    struct grade_run run = {.argv = cmd.argv,
+                            .env = cmd.env,
+                            .timeout_s =
+                                *hung && ex->timeout > AFTER_HANG_S ? AFTER_HANG_S : ex->timeout,
+                            .cap = GRADE_OUTPUT_CAP,
+                            .stall_s = GRADE_STALL_S,
+                            .sanitized = check != CHECK_SPEEDUP,
+                            .progress_path = runlog_tmp,
+                            .source = card->source};
     struct grade_proc p;
-    if (grade_proc_run(argv, env, ex->timeout, GRADE_OUTPUT_CAP, &p, &err) != 0) {
+    if (grade_proc_run_contained(&run, &p, &err) != 0) {
         if (o->steps != NULL)
             fputs(" could not start\n", o->steps);
         grade_card_add(card, check, GRADE_FAIL, "%s", err.msg);
         return;
     }
     step_end(o, &p);
+    *hung |= p.timed_out && p.stop != GRADE_STOP_MEMORY && p.stop != GRADE_STOP_PROCS;
 
     struct driver_out d;
-    char *report = read_work_file(work, DRIVER_REPORT);
+    char *report = read_work_file(work, GRADE_DRIVER_REPORT);
     read_driver(report != NULL ? report : "", &d);
     free(report);
     report = read_work_file(work, SANITIZER_LOG);
-    if (report == NULL)
-        report = strdup("");
-    char found[GRADE_TEXT_MAX];
-    int warnings = 0;
-    if (check == CHECK_RACES && report != NULL &&
-        (warnings = grade_tsan_parse(report, card->source, found, sizeof found)) > 0) {
-        if (warnings > 1)
-            grade_card_add(card, check, GRADE_FAIL, "%s (and %d more report%s)", found,
-                           warnings - 1, warnings > 2 ? "s" : "");
-        else
-            grade_card_add(card, check, GRADE_FAIL, "%s", found);
-    } else if (check == CHECK_MEMORY && report != NULL &&
-               grade_asan_parse(report, card->source, found, sizeof found) > 0) {
-        grade_card_add(card, check, GRADE_FAIL, "%s", found);
-    } else if (grade_proc_describe(&p, ex->timeout, found, sizeof found) > 0) {
-        *hung = p.timed_out;
-        grade_card_add(card, check, GRADE_FAIL, "%s", found);
-    } else if (p.status == 3 && check == CHECK_SPEEDUP) {
-        grade_card_add(card, check, GRADE_SKIP,
-                       "not timed: your code completed %d of %d items; make 'correct' pass first",
-                       d.done, d.total);
-    } else if (p.status == 3) {
-        grade_card_add(card, check, GRADE_FAIL,
-                       "not checked: your code completed %d of %d items, so there was little "
-                       "for the sanitizer to watch; make 'correct' pass first",
-                       d.done, d.total);
-    } else if (p.status != 0 || d.total < 0) {
-        /* No verdict: say what there is - the driver's error, else the first
-         * line a sanitizer wrote (a FATAL start-up error), else the output. */
-        const char *why = d.error[0] != '\0' ? d.error : report[0] != '\0' ? report : p.output;
-        why += strspn(why, "=\n");
-        if (*why == '\0')
-            why = "no message";
-        grade_card_add(card, check, GRADE_FAIL, "the driver failed (exit status %d): %.*s",
-                       p.status, (int)strcspn(why, "\n"), why);
-    } else if (check == CHECK_RACES) {
-        grade_card_add(card, check, GRADE_PASS,
-                       "ThreadSanitizer saw no data race (%d items, several threads)", d.total);
-    } else if (check == CHECK_MEMORY) {
-        grade_card_add(card, check, GRADE_PASS,
-                       "no memory error, no leak, no undefined behaviour (%d items)", d.total);
-    } else if (d.yours_s > 0) {
-        grade_card_add(card, check, GRADE_INFO,
-                       "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, "
-                       "%d images)",
-                       d.reference_s / d.yours_s, d.cores, d.cores == 1 ? "" : "s", d.reference_s,
-                       d.yours_s, d.total);
-    } else {
-        grade_card_add(card, check, GRADE_FAIL, "no timing came back from the driver");
-    }
+    struct driver_run r = {.check = check,
+                           .p = &p,
+                           .d = &d,
+                           .report = report != NULL ? report : "",
+                           .source = card->source,
+                           .correct_failed = correct_failed(card)};
+    judge(&r, card);
     free(report);
     grade_proc_free(&p);
 }
@@ -391,15 +592,47 @@ static int on_card(const struct grade_card *card, enum exercise_check check)
     return 0;
 }
 
+/* The run log ends with an end mark (runlog_mark_end): the exercise and the
+ * card's verdict, so that the stream shows a finished run as finished, over
+ * its own duration, with its verdict. */
+static void mark_end(const char *path, const struct exercise *ex, const struct grade_card *card)
+{
+    int failed = grade_card_failures(card);
+    char verdict[64];
+    if (failed == 0)
+        snprintf(verdict, sizeof verdict, "passed");
+    else
+        snprintf(verdict, sizeof verdict, "%d check%s failed", failed, failed == 1 ? "" : "s");
+    struct runlog *log;
+    struct err err;
+    if (runlog_open(&log, path, &err) != 0)
+        return; /* the log itself is still worth keeping */
+    runlog_mark_end(log, ex->id, verdict, &err);
+    runlog_close(log);
+}
+
 /* The run log goes under a temporary name first, then is renamed, so the
- * stream tool watching the folder never reads a half-written log. */
-static void keep_runlog(const char *tmp, const char *final, struct grade_card *card)
+ * stream tool watching the folder never reads a half-written log. Its trace
+ * (trace.h) goes beside it, for ui.perfetto.dev. */
+static void keep_runlog(const char *tmp, const char *final, const struct exercise *ex,
+                        struct grade_card *card)
 {
     struct stat st;
-    if (stat(tmp, &st) == 0 && st.st_size > 0 && rename(tmp, final) == 0)
-        snprintf(card->runlog, sizeof card->runlog, "%s", final);
-    else
+    if (stat(tmp, &st) != 0 || st.st_size == 0) {
         unlink(tmp);
+        return;
+    }
+    mark_end(tmp, ex, card);
+    if (rename(tmp, final) != 0) {
+        unlink(tmp);
+        return;
+    }
+    snprintf(card->runlog, sizeof card->runlog, "%s", final);
+    char trace[PATH_LEN];
+    struct err err;
+    if (trace_path_for(final, trace, sizeof trace, &err) == 0 &&
+        trace_convert_file(final, trace, &err) == 0)
+        snprintf(card->trace, sizeof card->trace, "%s", trace);
 }
 
 int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct grade_card *card,
@@ -444,9 +677,10 @@ int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct
     for (size_t s = 0; s < STEPS; s++) {
         if (!(ex->checks & steps[s].needed_by))
             continue;
-        if (hung) {
+        if (hung && steps[s].check == CHECK_SPEEDUP) {
+            /* A timing of code that hangs would only be another hang. */
             grade_card_add(card, steps[s].check, GRADE_SKIP,
-                           "not run: an earlier step hung; fix that first");
+                           "not timed: an earlier step hung; fix that first");
             continue;
         }
         char target[PATH_LEN + 16];
@@ -475,7 +709,7 @@ int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct
                        o->save_runlog && steps[s].check == logged ? runlog_tmp : NULL, card, &hung);
     }
     if (o->save_runlog)
-        keep_runlog(runlog_tmp, runlog, card);
+        keep_runlog(runlog_tmp, runlog, ex, card);
     return 0;
 }
 

@@ -16,12 +16,17 @@
  *
  * The parts are in separate files, each usable and tested on its own:
  *
- *     grade_proc.c       run a program: process group, timeout, output cap
+ *     grade_proc.c       run a program: process group, timeout, output cap; a
+ *                        participant's program contained and watched for progress
+ *     grade_limits.c     its limits, its process tree (/proc), killing all of it
+ *     grade_hang.c       where the threads of a hung program wait (gdb)
  *     grade_criterion.c  Criterion's JSON report -> one result per suite
  *     grade_sanitizer.c  TSan / ASan / LSan / UBSan reports -> one sentence
  *     grade_card.c       the card itself, as text
  *     grade_progress.c   .progress: which exercises passed
  *     grade.c            the steps of grading one exercise, in order
+ *     grade_driver.h     the driver's exit statuses and report lines, shared
+ *                        with tests/grade/
  */
 #ifndef RETREAT_GRADE_H
 #define RETREAT_GRADE_H
@@ -37,14 +42,30 @@
 
 /* --- Running a program (grade_proc.c) ---------------------------------------- */
 
+/* Why a contained run was stopped early (see grade_limits.c, docs/LIMITS.md). */
+enum grade_stop {
+    GRADE_STOP_NONE,
+    GRADE_STOP_TIMEOUT, /* the run's timeout passed while it was still busy */
+    GRADE_STOP_STALL,   /* no progress for GRADE_STALL_S seconds: a hang */
+    GRADE_STOP_MEMORY,  /* the tree's resident memory passed GRADE_LIMIT_RSS */
+    GRADE_STOP_PROCS,   /* more than GRADE_LIMIT_PROCS processes at once */
+};
+
 struct grade_proc {
     int status;     /* exit status if it exited, else -1 */
     int signal;     /* the signal that ended it, 0 if none (or if we killed it) */
-    int timed_out;  /* 1 if it was killed after the timeout */
+    int timed_out;  /* 1 if we stopped it (stop says why) */
     double seconds; /* wall time */
+    int timeout_s;  /* the timeout it ran under */
     char *output;   /* stdout and stderr interleaved, NUL-terminated (malloc'ed) */
     size_t len;     /* bytes in output */
     size_t dropped; /* bytes over the cap, read and thrown away */
+    /* Contained runs only (grade_proc_run_contained): */
+    enum grade_stop stop;       /* why it was stopped, GRADE_STOP_NONE if it ended */
+    double stalled_s;           /* GRADE_STOP_STALL: seconds without progress */
+    unsigned long long peak;    /* GRADE_STOP_MEMORY: bytes resident; _PROCS: processes */
+    int survivors;              /* descendants still alive when it ended, then killed */
+    char where[GRADE_TEXT_MAX]; /* GRADE_STOP_STALL: where each thread waits, or "" */
 };
 
 /* Runs argv[0] (found on PATH) with argv, in its own process group, with
@@ -53,16 +74,103 @@ struct grade_proc {
  * (it keeps reading, so a chatty program never blocks on a full pipe). After
  * timeout_s seconds the whole group gets SIGKILL: grandchildren too. Returns
  * -1 only if the program could not be started; how it ended is in *p. Free
- * with grade_proc_free(). */
+ * with grade_proc_free(). For trusted programs (make, rm, gdb). */
 int grade_proc_run(char *const argv[], char *const env[], int timeout_s, size_t cap,
                    struct grade_proc *p, struct err *err);
 
+/* How to run a participant's program (grade_proc_run_contained). */
+struct grade_run {
+    char *const *argv;
+    char *const *env;          /* extra "NAME=value" strings, or NULL */
+    int timeout_s;             /* wall-clock limit, even when it keeps progressing */
+    size_t cap;                /* bytes of output kept */
+    int stall_s;               /* no progress this long is a hang; 0: never */
+    int sanitized;             /* a sanitizer binary: no address-space limit */
+    const char *progress_path; /* a file whose growth is progress (the run log), or NULL */
+    const char *source;        /* the participant's file: a hang shows where its
+                                  threads wait, in this file; NULL: no stacks */
+};
+
+/* Like grade_proc_run, contained (docs/LIMITS.md, "Graded programs"): the
+ * grader becomes a child subreaper, the program gets resource limits
+ * (grade_limits_apply), its whole tree - processes that called setsid()
+ * included - is watched for memory, process count and progress, and killed
+ * when it ends or is stopped; p->survivors counts what had to be killed.
+ * When it stalls, the stacks of its threads are taken with gdb before it is
+ * killed (grade_hang_where). */
+int grade_proc_run_contained(const struct grade_run *r, struct grade_proc *p, struct err *err);
+
 void grade_proc_free(struct grade_proc *p);
 
-/* One sentence for a run that did not end with an exit status: "no result
- * after 60 s: a deadlock or an endless loop?", "crashed: Segmentation fault".
- * Returns 0 (and writes nothing) if it exited normally. */
+/* One sentence for a run that did not end with an exit status: "no progress
+ * for 10 s (stopped after 10.4 s): a deadlock? thread 2 waits in ...",
+ * "crashed: Segmentation fault", "stopped: your program used 2.1 GiB of
+ * memory; the limit is 2 GiB". The time printed is the run's real time, the
+ * limit the one it ran under (timeout_s only if p has none). Returns 0 (and
+ * writes nothing) if it exited normally. */
 int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, size_t cap);
+
+/* --- Containment (grade_limits.c) ------------------------------------------------ */
+
+#define GRADE_STALL_S 10                 /* seconds without progress: a hang */
+#define GRADE_STALL_CPU_MS 200           /* less CPU than this in GRADE_STALL_S: no progress */
+#define GRADE_LIMIT_AS (4ull << 30)      /* address space of an unsanitized process */
+#define GRADE_LIMIT_RSS (2ull << 30)     /* resident memory of the whole tree */
+#define GRADE_LIMIT_ALLOC_MB 2048        /* largest single malloc under a sanitizer */
+#define GRADE_LIMIT_PROCS 64             /* processes of the tree at once */
+#define GRADE_LIMIT_CPU_S 600            /* CPU seconds per process (RLIMIT_CPU) */
+#define GRADE_LIMIT_FSIZE (256ull << 20) /* bytes per file written (RLIMIT_FSIZE) */
+#define GRADE_LIMIT_NOFILE 1024          /* open files per process (RLIMIT_NOFILE) */
+
+/* One process of the tree under watch. */
+struct grade_tree_proc {
+    int pid, ppid;
+    char state;                   /* 'R', 'S', 'Z', ... from /proc/PID/stat */
+    unsigned long long cpu_ticks; /* utime + stime + cutime + cstime */
+    unsigned long long rss;       /* bytes */
+};
+
+/* Sets the resource limits of a graded process; called in the child between
+ * fork and exec (only async-signal-safe calls). sanitized: leave the address
+ * space alone (a sanitizer reserves terabytes of shadow). */
+void grade_limits_apply(int sanitized);
+
+/* Every living descendant of `root` (zombies included), from /proc. Returns
+ * how many, at most `max` written into list. */
+size_t grade_tree_list(int root, struct grade_tree_proc *list, size_t max);
+
+/* SIGKILLs every descendant of root, reaps those that are root's children
+ * (the grader is a subreaper, so orphans are), and repeats until none is
+ * left or about two seconds passed. Returns how many processes it killed,
+ * each counted once. */
+int grade_tree_kill(int root);
+
+/* From a sanitizer report: "your program asked for 10 GiB at once (in
+ * worker() at pool.c:29); the limit is 2 GiB" when an allocation was over
+ * GRADE_LIMIT_ALLOC_MB (allocation-size-too-big). Returns 1 if found. */
+int grade_limits_alloc_parse(const char *report, const char *file, char *buf, size_t cap);
+
+/* "10 GiB", "512 MiB", "4 KiB": sizes in words for the card. */
+void grade_limits_size(unsigned long long bytes, char *buf, size_t cap);
+
+/* --- Where a hung program waits (grade_hang.c) ----------------------------------- */
+
+#define GRADE_HANG_MAX_PROCS 4 /* processes of a hung tree whose stacks are taken */
+#define GRADE_GDB_TIMEOUT 30   /* seconds for one gdb attach */
+
+/* Attaches gdb (batch mode) to process pid, takes the stack of every thread
+ * and the owner of every mutex a thread waits for, and describes them,
+ * trimmed to `file`: "thread 2 waits in pthread_mutex_lock at pool.c:25 for a
+ * mutex held by thread 3; thread 3 waits in pthread_cond_wait at pool.c:40".
+ * Returns the number of threads described (0: none is in `file`), -1 if gdb
+ * could not be run (err says why). */
+int grade_hang_where(int pid, const char *file, char *buf, size_t cap, struct err *err);
+
+/* The parser behind it, for gdb's output of
+ *   thread apply all bt        and     thread apply all -s x/3dw $rdi
+ * (the second gives, for a thread blocked in the futex of a mutex, the
+ * mutex's first three ints: __lock, __count, __owner on glibc x86-64). */
+int grade_hang_describe(const char *gdb_output, const char *file, char *buf, size_t cap);
 
 /* --- Criterion's JSON report (grade_criterion.c) ------------------------------ */
 
@@ -123,6 +231,7 @@ struct grade_card {
     struct grade_line lines[CHECK_COUNT];
     size_t count;
     char runlog[256]; /* where the run log was saved, or "" */
+    char trace[256];  /* its Chrome Trace Event JSON (trace.h), or "" */
 };
 
 /* Adds a line for check to the card. */

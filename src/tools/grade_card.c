@@ -121,6 +121,8 @@ void grade_card_print(FILE *out, const struct grade_card *card, int colour)
     fprintf(out, "\n  ✓ passed  ✗ failed  · information only  - not run\n");
     if (card->runlog[0] != '\0')
         fprintf(out, "  run log: %s\n", card->runlog);
+    if (card->trace[0] != '\0')
+        fprintf(out, "  trace:   %s (open it in ui.perfetto.dev)\n", card->trace);
 
     int failures = grade_card_failures(card), verdicts = 0, passes = 0;
     const struct grade_line *first_fail = NULL;

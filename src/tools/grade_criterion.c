@@ -127,8 +127,16 @@ static void first_failure(json_t *messages, char *buf, size_t cap)
             continue;
         len += (size_t)snprintf(buf + len, cap - len, "%s%s", len > 0 ? " " : "", s);
     }
-    if (start > 0 && len + 1 < cap)
-        snprintf(buf + len, cap - len, " (and more)");
+    /* The elements before `start` are the test's later failures: say how
+     * many, rather than a bare "(and more)" that tells nothing. */
+    size_t later = 0;
+    for (size_t i = 0; i < start; i++) {
+        const char *s = json_string_value(json_array_get(messages, i));
+        later += s != NULL && strncmp(s, "  ", 2) != 0;
+    }
+    if (later > 0 && len + 1 < cap)
+        snprintf(buf + len, cap - len, " (then %zu more failed assertion%s in this test)", later,
+                 later == 1 ? "" : "s");
 }
 
 static void read_suite(json_t *js, struct grade_suite *s)

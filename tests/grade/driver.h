@@ -23,9 +23,10 @@
  *     grade: speed 0.812 0.455 2  seconds for linear_run and for theirs, cores
  *     grade: error <sentence>     the driver itself could not do its job
  *
- * Exit status: 0 ran, 3 the participant's code did not do the work (so a
- * sanitizer that saw nothing proves nothing), 1 the driver failed. The grader
- * points the sanitizers' log_path into WORK_DIR too, and reads the reports.
+ * Exit status: GRADE_DRIVER_OK, _INCOMPLETE (the participant's code did not
+ * do the work, so a sanitizer that saw nothing proves nothing) or _FAILED,
+ * from src/tools/grade_driver.h, which the grader includes too. The grader points
+ * the sanitizers' log_path into WORK_DIR too, and reads the reports.
  *
  * A track is one `struct driver`. To add one (the fetch track, 09-14):
  *  1. write tests/grade/drive_TRACK.c defining `const struct driver drive_TRACK`;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "grade_driver.h"
 
 /* One row per track; see driver.h to add one. */
 static const struct driver *const drivers[] = {&drive_blur, &drive_fetch, NULL};
@@ -21,7 +22,7 @@ static int drive(const char *mode, const char *id, const char *log_path, struct 
 static int usage(void)
 {
     fprintf(stderr, "usage: driver run|speed NN-name WORK_DIR [--quick] [--log RUNLOG]\n");
-    return 1;
+    return GRADE_DRIVER_FAILED;
 }
 
 int main(int argc, char **argv)
@@ -42,16 +43,16 @@ int main(int argc, char **argv)
         return usage();
 
     char path[4096];
-    snprintf(path, sizeof path, "%s/report.txt", o.work_dir);
+    snprintf(path, sizeof path, "%s/" GRADE_DRIVER_REPORT, o.work_dir);
     FILE *report = fopen(path, "w");
     if (report == NULL) {
         perror(path);
-        return 1;
+        return GRADE_DRIVER_FAILED;
     }
     int rc = drive(mode, id, log_path, &o, report);
     if (fclose(report) != 0) {
         perror(path);
-        return 1;
+        return GRADE_DRIVER_FAILED;
     }
     return rc;
 }
@@ -65,8 +66,8 @@ static int drive(const char *mode, const char *id, const char *log_path, struct 
     struct exercise *list = NULL;
     size_t count = 0;
     if (exercises_load(EXERCISES_PATH, &list, &count, &err) != 0) {
-        fprintf(report, "grade: error %s\n", err.msg);
-        return 1;
+        fprintf(report, GRADE_DRIVER_ERROR " %s\n", err.msg);
+        return GRADE_DRIVER_FAILED;
     }
     o->ex = exercises_find(list, count, id);
     const struct driver *d = NULL;
@@ -74,10 +75,10 @@ static int drive(const char *mode, const char *id, const char *log_path, struct 
         if (strcmp(drivers[i]->track, o->ex->track) == 0)
             d = drivers[i];
     if (d == NULL) {
-        fprintf(report, "grade: error %s: %s\n", id,
+        fprintf(report, GRADE_DRIVER_ERROR " %s: %s\n", id,
                 o->ex == NULL ? "no such exercise in " EXERCISES_PATH : "no driver for its track");
         free(list);
-        return 1;
+        return GRADE_DRIVER_FAILED;
     }
 
     /* Several workers even on one core: races need them, not speed. The speed
@@ -86,24 +87,24 @@ static int drive(const char *mode, const char *id, const char *log_path, struct 
     o->threads = strcmp(mode, "run") == 0 ? 3 : (cores > 1 ? (int)cores : 2);
     struct runlog *log = NULL;
     if (log_path != NULL && runlog_open(&log, log_path, &err) != 0) {
-        fprintf(report, "grade: error %s\n", err.msg);
+        fprintf(report, GRADE_DRIVER_ERROR " %s\n", err.msg);
         free(list);
-        return 1;
+        return GRADE_DRIVER_FAILED;
     }
     o->log = log;
 
     struct drive_result r = {0};
     int rc = strcmp(mode, "run") == 0 ? d->run(o, &r, &err) : d->speed(o, &r, &err);
     if (rc != 0) {
-        fprintf(report, "grade: error %s\n", err.msg);
+        fprintf(report, GRADE_DRIVER_ERROR " %s\n", err.msg);
     } else {
-        fprintf(report, "grade: done %d of %d\n", r.done, r.total);
+        fprintf(report, GRADE_DRIVER_DONE " %d of %d\n", r.done, r.total);
         if (strcmp(mode, "speed") == 0)
-            fprintf(report, "grade: speed %.4f %.4f %ld\n", r.reference_s, r.yours_s, cores);
+            fprintf(report, GRADE_DRIVER_SPEED " %.4f %.4f %ld\n", r.reference_s, r.yours_s, cores);
     }
     runlog_close(log);
     free(list);
     if (rc != 0)
-        return 1;
-    return r.done < r.total ? 3 : 0;
+        return GRADE_DRIVER_FAILED;
+    return r.done < r.total ? GRADE_DRIVER_INCOMPLETE : GRADE_DRIVER_OK;
 }
