@@ -76,6 +76,27 @@ expect() {
     echo "planted.sh: ✓ $name: $(printf '%s\n' "$flat" | grep -E -e "$1" | head -1 | sed 's/^ *//')"
 }
 
+# run_files NAME VERDICT: the card of the last expect names its run log and
+# that log's trace; the log ends with the end mark of the exercise and its
+# verdict (docs/RUNLOG.md), and the trace is Chrome Trace Event JSON.
+run_files() {
+    wanted "$1" || return 0
+    log=$(printf '%s\n' "$card" | sed -n 's/^ *run log: *//p')
+    trace=$(printf '%s\n' "$card" | sed -n 's/^ *trace: *\([^ ]*\).*/\1/p')
+    if [ -z "$log" ] || [ -z "$trace" ]; then
+        echo "planted.sh: ✗ $1: the card names no run log or no trace"
+        failures=$((failures + 1))
+    elif ! tail -n 1 "$log" | grep -q "\"phase\":\"end\".*\"detail\":\"$2\""; then
+        echo "planted.sh: ✗ $1: $log does not end with the end mark '$2': $(tail -n 1 "$log")"
+        failures=$((failures + 1))
+    elif ! grep -q '"traceEvents"' "$trace" || ! grep -q '"ph": *"X"' "$trace"; then
+        echo "planted.sh: ✗ $1: $trace is not a trace with slices"
+        failures=$((failures + 1))
+    else
+        echo "planted.sh: ✓ $1: run log ends '$2', trace $trace"
+    fi
+}
+
 # none_left NAME COMM: no process named COMM (prctl PR_SET_NAME in the plant)
 # may be alive after the grade.
 none_left() {
@@ -106,7 +127,7 @@ plant chatty 05-pool -e 's/^#include <stdlib.h>/#include <stdio.h>\n&/' \
 plant dead 05-pool \
     -e 's/^\( *\)if (i < p->b->count)$/\1if (i >= p->b->count)\n\1    return NULL; \/* planted: returns holding the lock *\/\n&/'
 plant barrier 06-rows \
-    -e 's|^\( *\)pthread_barrier_wait(&job->barrier); /\* all of tmp is written \*/|\1if (me->t != 1) /* planted: thread 1 skips this barrier */\n\1    pthread_barrier_wait(\&job->barrier);|'
+    -e 's|^\( *\)pthread_barrier_wait(&job->barrier); /\* every row of tmp is written \*/|\1if (t != 1) /* planted: thread 1 skips this barrier */\n\1    pthread_barrier_wait(\&job->barrier);|'
 plant big 05-pool -e 's/^#include <stdlib.h>/#include <string.h>\n&/' \
     -e 's/^\( *\)batch_process(p->b, i);/&\n\1char *big = malloc(10ull << 30); \/* planted: 10 GiB *\/\n\1memset(big, 1, 10ull << 30);\n\1free(big);/'
 plant setsid 05-pool -e 's/^#include <stdlib.h>/#include <sys\/prctl.h>\n#include <unistd.h>\n&/' \
@@ -118,6 +139,7 @@ mkdir -p "$DIR/skeleton/01-kernel" && cp exercises/01-kernel/kernel.c "$DIR/skel
 
 expect race 5 '✗ races +data race.*pool\.c:[0-9]+' '✓ correct'
 expect leak 5 '✗ memory +leak: .*allocated in worker\(\) at pool\.c:[0-9]+' '✓ races'
+run_files leak '1 check failed'
 expect broken 5 '✗ builds +.*pool\.c:[0-9]+: undefined reference to .batch_process_all' \
     '- correct +not run'
 expect chatty 5 '✓ correct' '✓ memory' '✓ races'
