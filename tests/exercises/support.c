@@ -477,18 +477,76 @@ int support_check_concurrent(const struct support_run *run, const char *phase, s
                    workers, what, overlap, min_overlap);
 }
 
+/* Spans of run's style and phase (NULL: all) per worker: the most any one
+ * worker ran. Several spans each on few workers, never together, is a pool
+ * whose workers take turns; one span each is a thread per item, joined one
+ * at a time. */
+static size_t most_spans_per_worker(const struct support_run *run, const char *phase)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < run->nspans; i++) {
+        const struct runlog_span *a = &run->spans[i];
+        if (strcmp(a->style, run->style) != 0 || (phase && strcmp(a->phase, phase) != 0))
+            continue;
+        size_t n = 0;
+        for (size_t j = 0; j < run->nspans; j++) {
+            const struct runlog_span *b = &run->spans[j];
+            n += b->worker == a->worker && strcmp(b->style, run->style) == 0 &&
+                 (phase == NULL || strcmp(b->phase, phase) == 0);
+        }
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
+int support_latch_explain(const struct support_latch_result *r, const struct support_run *run,
+                          const char *phase, struct err *err)
+{
+    char what[RUNLOG_PHASE_MAX + 8];
+    describe_phase(what, sizeof what, phase);
+    size_t workers = runlog_workers(run->spans, run->nspans, run->style, phase);
+    const char *cause;
+    if (r->waiter_in_child)
+        cause = "each child process did its image alone: are all children forked before the "
+                "parent waits (waitpid) for the first one?";
+    else if (r->threads_alive > 0)
+        cause = "other threads were alive but none could enter the step: they were waiting. "
+                "Is a lock held while blurring? Take the next item under the lock, unlock, "
+                "then do the work";
+    else if (r->waiter_is_caller && workers <= 1)
+        cause = "it was the thread that called your function, and no other thread was alive: "
+                "did you call the work function directly instead of in a new thread?";
+    else if (workers > 1 && most_spans_per_worker(run, phase) <= 1)
+        cause = "each image had its own thread, but no other thread was alive meanwhile: is "
+                "each thread joined right after it is started? Start them all, then join";
+    else
+        cause = "no other worker was alive meanwhile: are all workers started before you wait "
+                "for the first one?";
+    return err_set(err,
+                   "only one worker was ever inside the %s step at a time: one waited there "
+                   "%d s for a second that never came (%zu span(s) on %zu worker(s)); %s",
+                   what, SUPPORT_LATCH_SECONDS, r->spans, workers, cause);
+}
+
 int support_concurrent(int (*style)(const struct blur_batch *), const char *name,
                        const struct support_files *f, int threads, const char *phase,
                        size_t min_overlap, struct err *err)
 {
-    int rc = -1;
-    for (int attempt = 0; attempt < SUPPORT_ATTEMPTS && rc != 0; attempt++) {
-        struct support_run run;
-        if (support_run_style(&run, style, name, f, SUPPORT_SIGMA, threads, err) != 0)
-            return -1;
+    /* One run is enough: the latch makes a concurrent style overlap, and a
+     * sequential one cannot, so there is nothing left to retry for. */
+    struct support_latch *latch = support_latch_arm(name, phase ? phase : "blur", NULL, err);
+    if (latch == NULL)
+        return -1;
+    struct support_run run;
+    int rc = support_run_style(&run, style, name, f, SUPPORT_SIGMA, threads, err);
+    struct support_latch_result seen = support_latch_disarm(latch);
+    if (rc != 0)
+        return -1;
+    if (seen.gave_up)
+        rc = support_latch_explain(&seen, &run, phase, err);
+    else
         rc = support_check_concurrent(&run, phase, min_overlap, err);
-        support_run_free(&run);
-    }
+    support_run_free(&run);
     return rc;
 }
 
