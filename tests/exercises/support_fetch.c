@@ -261,11 +261,38 @@ int support_fetch_check_concurrent(const struct support_fetch_run *run, size_t m
     size_t feed = fetch_peak_inflight(run->spans, run->nspans, run->style, "feed");
     size_t head = fetch_peak_inflight(run->spans, run->nspans, run->style, "head");
     size_t peak = feed > head ? feed : head;
-    if (peak < min_inflight)
+    if (peak < min_inflight) {
+        /* The spans are the requests' time on the wire (fetch.h): set up
+         * early but sent late is queued, and this shows it. */
+        size_t n = 0, queued = 0;
+        for (size_t i = 0; i < run->nspans; i++) {
+            const struct runlog_span *a = &run->spans[i];
+            if (strcmp(a->style, run->style) != 0 || strcmp(a->phase, "feed") != 0)
+                continue;
+            n++;
+            int alone = 1; /* on the wire with no other feed request */
+            for (size_t j = 0; j < run->nspans && alone; j++) {
+                const struct runlog_span *b = &run->spans[j];
+                alone = j == i || strcmp(b->style, run->style) != 0 ||
+                        strcmp(b->phase, "feed") != 0 || b->end_ns <= a->start_ns ||
+                        a->end_ns <= b->start_ns;
+            }
+            queued += alone;
+        }
+        if (peak <= 1)
+            return err_set(err,
+                           "the %zu feed requests went on the wire one after another (at most "
+                           "%zu in flight at once; expected %zu or more): they queued rather "
+                           "than ran together. Setting a transfer up is not starting it: are "
+                           "they performed one at a time (curl_easy_perform in a loop, or a "
+                           "wait for each before the next is added)?",
+                           n, peak, min_inflight);
         return err_set(err,
-                       "at most %zu requests were in flight at once; expected %zu or "
-                       "more. Are requests started before waiting for any of them?",
-                       peak, min_inflight);
+                       "at most %zu requests were in flight at once (%zu of %zu feed requests "
+                       "had the wire to themselves); expected %zu or more. Are requests "
+                       "started before waiting for any of them?",
+                       peak, queued, n, min_inflight);
+    }
     size_t workers = runlog_workers(run->spans, run->nspans, run->style, NULL);
     if (workers < min_workers)
         return err_set(err, "requests ran on %zu thread(s); expected at least %zu", workers,
