@@ -317,6 +317,46 @@ static int check_returned(const struct support_run *run, struct err *err)
     return 0;
 }
 
+/* Reads the run log for the usual cause of an item left PENDING: a thread
+ * that read the loop's index after the loop had moved on (&i passed to every
+ * thread), so that some item was decoded twice and another never. Writes a
+ * sentence into why and returns 1 when the log shows it. */
+static int index_shared(const struct support_run *run, char *why, size_t cap)
+{
+    long twice = -1, never = -1;
+    for (size_t i = 0; i < run->batch.count && (twice < 0 || never < 0); i++) {
+        size_t decodes = 0;
+        for (size_t k = 0; k < run->nspans; k++)
+            decodes += run->spans[k].index == (long)i && strcmp(run->spans[k].phase, "decode") == 0;
+        if (decodes >= 2 && twice < 0)
+            twice = (long)i;
+        if (decodes == 0 && never < 0)
+            never = (long)i;
+    }
+    if (twice < 0 && never >= 0 && run->nspans == 0) {
+        snprintf(why, cap,
+                 ": the run log shows no image decoded at all, yet your function returned. "
+                 "Did the workers get a valid index of their own? A pointer to the loop's i "
+                 "is read after the loop has moved on - often to b->count, past the end");
+        return 1;
+    }
+    if (twice < 0)
+        return 0;
+    if (never >= 0)
+        snprintf(why, cap,
+                 ": the run log shows image %ld decoded twice and image %ld never - two "
+                 "workers took the same item. Does every thread get its own copy of its "
+                 "index (not &i of the loop, which moves on while the threads start)?",
+                 twice, never);
+    else
+        snprintf(why, cap,
+                 ": the run log shows image %ld decoded twice - two workers took the same "
+                 "item. Does every thread get its own copy of its index, and is taking the "
+                 "next item done under a lock?",
+                 twice);
+    return 1;
+}
+
 int support_check_outputs(const struct support_run *run, const struct support_files *f,
                           int tolerance, double min_psnr, struct err *err)
 {
@@ -327,6 +367,9 @@ int support_check_outputs(const struct support_run *run, const struct support_fi
             continue;
         const struct blur_result *r = &run->results[i];
         const char *name = base_name(f->inputs[i]);
+        char why[400];
+        if (r->status == BLUR_PENDING && index_shared(run, why, sizeof why))
+            return err_set(err, "image %zu (%s) is PENDING, expected DONE%s", i, name, why);
         if (r->status != BLUR_DONE)
             return err_set(err, "image %zu (%s) is %s, expected DONE%s%s", i, name,
                            status_name(r->status),
@@ -381,6 +424,9 @@ int support_check_errors(const struct support_run *run, const struct support_fil
         const char *name = base_name(f->inputs[i]);
         if (!f->bad[i]) {
             expected_files++;
+            char why[400];
+            if (r->status == BLUR_PENDING && index_shared(run, why, sizeof why))
+                return err_set(err, "image %zu (%s) is good but ended PENDING%s", i, name, why);
             if (r->status == BLUR_PENDING)
                 return err_set(err, "image %zu (%s) is good but ended PENDING%s", i, name,
                                seen_bad ? ", after a bad input earlier in the list: one bad "

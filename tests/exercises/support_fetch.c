@@ -234,11 +234,27 @@ int support_fetch_check_errors(const struct support_fetch_run *run, const struct
         return -1;
     for (size_t i = 0; i < f->count; i++) {
         const struct fetch_result *r = &run->results[i];
-        if (!was_opened(run, i))
+        if (!was_opened(run, i)) {
+            /* Which others were finished says which mistake it is: the good
+             * ones all done means only failures get lost. */
+            size_t good_done = 0, good = 0;
+            for (size_t k = 0; k < f->count; k++) {
+                good += !f->bad[k];
+                good_done += !f->bad[k] && run->results[k].status == FETCH_DONE;
+            }
+            if (f->bad[i] && r->status == FETCH_PENDING && good_done == good)
+                return err_set(err,
+                               "%s was never finished: every good URL was, but this one, which "
+                               "fails, never reached fetch_xfer_done (status %s, not reported "
+                               "to on_open). Is a transfer that ended with an error (a "
+                               "CURLMsg result other than CURLE_OK) dropped instead of "
+                               "handed to fetch_xfer_done like the others?",
+                               f->list[i], status_name(r->status));
             return err_set(err,
-                           "%s was never reported to on_open (status %s): does one "
-                           "failure stop the others?",
-                           f->list[i], status_name(r->status));
+                           "%s was never reported to on_open (status %s; %zu of %zu good URLs "
+                           "done): does one failure stop the others?",
+                           f->list[i], status_name(r->status), good_done, good);
+        }
         if (!f->bad[i]) {
             if (r->status != FETCH_DONE)
                 return err_set(err, "%s should have succeeded, got %s: %s", f->list[i],
