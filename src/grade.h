@@ -134,6 +134,12 @@ void grade_card_add(struct grade_card *card, enum exercise_check check, enum gra
 void grade_card_add_suite(struct grade_card *card, enum exercise_check check,
                           const struct grade_suite *suite, int timeout_s);
 
+/* The card's "Next:" step, into buf: "fix 'races' first: it names pool.c:26"
+ * when a races or memory line names a line of the graded file (that line is
+ * usually the cause of the other failures too), else the first failed check.
+ * Returns the check it points to, or CHECK_COUNT when nothing failed. */
+enum exercise_check grade_card_next(const struct grade_card *card, char *buf, size_t cap);
+
 /* Number of lines marked GRADE_FAIL (a build error counts as one). */
 int grade_card_failures(const struct grade_card *card);
 
