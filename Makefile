@@ -95,10 +95,15 @@ unit: check-deps $(UNIT) $(RETREAT)
 # pool_run() is the one used, and the other solutions fill in the rest.
 # Participants' code gets warnings but not -Werror: it is theirs to iterate on.
 SUPPORT_SRC := $(wildcard tests/exercises/support*.c)
-# The "concurrent" tests hold a worker at a latch until a second one is inside
-# the same step (tests/exercises/support_latch.h): every span passes through
-# the latch's wrappers first. Only the tests' binary; `retreat` is untouched.
-SUPPORT_WRAP := -Wl,--wrap=runlog_begin,--wrap=runlog_end,--wrap=runlog_fail
+# The tests' binary only (`retreat` is untouched) wraps two sets of calls:
+# the run log's, so that the "concurrent" tests can hold a worker at a latch
+# until a second one is inside the same step (tests/exercises/support_latch.h),
+# and libcurl's and pthread's, so that the fetch READMEs' warnings are checked
+# as the calls happen (tests/exercises/support_rules.h).
+SUPPORT_WRAP := -Wl,--wrap=runlog_begin,--wrap=runlog_end,--wrap=runlog_fail \
+    -Wl,--wrap=curl_multi_add_handle,--wrap=curl_multi_remove_handle,--wrap=curl_multi_info_read \
+    -Wl,--wrap=curl_share_cleanup,--wrap=fetch_xfer_done,--wrap=fetch_xfer_cleanup \
+    -Wl,--wrap=pthread_create,--wrap=pthread_join
 
 .SECONDEXPANSION:
 $(BUILD)/grade/%/test: $$(wildcard $$*/*.c) tests/exercises/$$(notdir $$*).c \

@@ -145,7 +145,9 @@ int support_fetch_style(struct support_fetch_run *run, int (*style)(const struct
     };
     fetch_job_deadline(&run->job, deadline_ms);
     uint64_t t0 = clock_now_ns();
+    support_rules_begin();
     run->rc = style(&run->job);
+    support_rules_end(&run->rules);
     run->seconds = clock_seconds(t0, clock_now_ns());
     int rc = runlog_snapshot(log, &run->spans, &run->nspans, err);
     runlog_close(log);
@@ -178,6 +180,8 @@ static int check_returned(const struct support_fetch_run *run, struct err *err)
                        run->style, run->rc);
     if (run->opened_twice)
         return err_set(err, "on_open was called twice for one URL: is a chain finished twice?");
+    if (run->rules.broken[0] != '\0')
+        return err_set(err, "%s", run->rules.broken);
     return 0;
 }
 
@@ -313,6 +317,18 @@ int support_fetch_check_concurrent(const struct support_fetch_run *run, size_t m
     if (workers < min_workers)
         return err_set(err, "requests ran on %zu thread(s); expected at least %zu", workers,
                        min_workers);
+    /* Waiting for the network costs no CPU when the style sleeps until a
+     * socket is ready. A busy loop spins a core the whole time; on a loaded
+     * machine it gets less than a core, hence the generous share. */
+    if (run->seconds >= SUPPORT_BUSY_MIN_S &&
+        run->rules.cpu_seconds > SUPPORT_BUSY_SHARE * run->seconds)
+        return err_set(err,
+                       "requests were in flight together, but the run used %.2f s of CPU in "
+                       "%.2f s that it spent waiting for the network: a busy loop? "
+                       "curl_multi_poll() (or epoll_wait) sleeps until a socket is ready or "
+                       "a timer is due; calling curl_multi_perform() over and over spins a core "
+                       "(a style that sleeps uses a few percent of one)",
+                       run->rules.cpu_seconds, run->seconds);
     return 0;
 }
 
