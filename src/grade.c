@@ -305,7 +305,12 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
     char tsan[PATH_LEN + 96], asan[PATH_LEN + 64], ubsan[PATH_LEN + 64];
     snprintf(tsan, sizeof tsan, "TSAN_OPTIONS=exitcode=66 second_deadlock_stack=1 log_path=%s/%s",
              work, SANITIZER_LOG);
-    snprintf(asan, sizeof asan, "ASAN_OPTIONS=detect_leaks=1 log_path=%s/%s", work, SANITIZER_LOG);
+    /* fast_unwind_on_malloc=0: libcurl has no frame pointers, and the fast
+     * unwinder skips from curl_share_init() straight to the driver, losing
+     * the participant's frame that made the leaked handle. */
+    snprintf(asan, sizeof asan,
+             "ASAN_OPTIONS=detect_leaks=1 fast_unwind_on_malloc=0 log_path=%s/%s", work,
+             SANITIZER_LOG);
     snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
              SANITIZER_LOG);
     char *env[] = {tsan, asan, ubsan, NULL};
