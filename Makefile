@@ -95,15 +95,19 @@ unit: check-deps $(UNIT) $(RETREAT)
 # pool_run() is the one used, and the other solutions fill in the rest.
 # Participants' code gets warnings but not -Werror: it is theirs to iterate on.
 SUPPORT_SRC := $(wildcard tests/exercises/support*.c)
-# The tests' binary only (`retreat` is untouched) wraps two sets of calls:
+# The tests' binary only (`retreat` is untouched) wraps three sets of calls:
 # the run log's, so that the "concurrent" tests can hold a worker at a latch
-# until a second one is inside the same step (tests/exercises/support_latch.h),
-# and libcurl's and pthread's, so that the fetch READMEs' warnings are checked
-# as the calls happen (tests/exercises/support_rules.h).
+# until a second one is inside the same step (tests/exercises/support_latch.h);
+# libcurl's and pthread_create/join, so that the fetch READMEs' warnings are
+# checked as the calls happen (tests/exercises/support_rules.h); and the
+# locks and condition variables, perturbed when RETREAT_SEED is set
+# (tests/exercises/support_perturb.c: make exercise N REPEAT=20, SEED=...).
 SUPPORT_WRAP := -Wl,--wrap=runlog_begin,--wrap=runlog_end,--wrap=runlog_fail \
     -Wl,--wrap=curl_multi_add_handle,--wrap=curl_multi_remove_handle,--wrap=curl_multi_info_read \
     -Wl,--wrap=curl_share_cleanup,--wrap=fetch_xfer_done,--wrap=fetch_xfer_cleanup \
-    -Wl,--wrap=pthread_create,--wrap=pthread_join
+    -Wl,--wrap=pthread_create,--wrap=pthread_join \
+    -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_cond_wait \
+    -Wl,--wrap=pthread_cond_signal,--wrap=pthread_cond_broadcast
 
 .SECONDEXPANSION:
 $(BUILD)/grade/%/test: $$(wildcard $$*/*.c) tests/exercises/$$(notdir $$*).c \
@@ -175,13 +179,17 @@ need_n = @[ -n "$(N)" ] || { echo "usage: make $@ N   (N: the exercise, e.g. 5; 
 grader: check-deps
 	@$(MAKE) --no-print-directory -s $(RETREAT)
 
+# REPEAT=20 runs the tests twenty times with perturbed schedules instead of
+# grading once, to catch a flaky bug; SEED=S replays one of those runs.
+REPEAT_ARGS = $(if $(REPEAT),--repeat $(REPEAT)) $(if $(SEED),--seed $(SEED))
+
 exercise: grader
 	$(need_n)
-	@$(GRADE) $(N)
+	@$(GRADE) $(REPEAT_ARGS) $(N)
 
 solution: grader
 	$(need_n)
-	@$(GRADE) --solution $(N)
+	@$(GRADE) $(REPEAT_ARGS) --solution $(N)
 
 hint: grader
 	$(need_n)

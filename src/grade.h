@@ -175,6 +175,16 @@ struct grade_opts {
 int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct grade_card *card,
                    struct err *err);
 
+/* `make exercise N REPEAT=runs [SEED=seed]` (grade_repeat.c): builds the
+ * exercise's tests and runs them `runs` times, each with RETREAT_SEED set, so
+ * that the tests' binary perturbs lock and condition variable calls with
+ * seeded yields and sleeps (tests/exercises/support_perturb.c). Prints one
+ * line per run to o->steps and "18/20 passed; replay a failure with make
+ * exercise 5 SEED=1234". seed 0: a fresh starting seed. Returns 0 if every
+ * run passed, 1 if not, -1 (err) if the tests could not be built or run. */
+int grade_repeat(const struct grade_opts *o, const struct exercise *ex, int runs, unsigned seed,
+                 struct err *err);
+
 /* Builds, in one make run (-k -j2), every binary that grading the exercises
  * of list in each of dirs ("solutions", "exercises") needs: make keeps both
  * cores busy, and the gradings that follow find everything built. A broken

@@ -357,10 +357,37 @@ static int index_shared(const struct support_run *run, char *why, size_t cap)
     return 1;
 }
 
+/* An item decoded more than once: two workers took the same item. Its
+ * output is still right, which is why only the run log can tell. */
+static int taken_twice(const struct support_run *run, struct err *err)
+{
+    for (size_t i = 0; i < run->batch.count; i++) {
+        size_t decodes = 0;
+        long first = -1, other = -1;
+        for (size_t k = 0; k < run->nspans; k++) {
+            const struct runlog_span *s = &run->spans[k];
+            if (s->index != (long)i || strcmp(s->phase, "decode") != 0)
+                continue;
+            decodes++;
+            if (first < 0)
+                first = s->worker;
+            else if (s->worker != first)
+                other = s->worker;
+        }
+        if (decodes >= 2)
+            return err_set(err,
+                           "image %zu was decoded %zu times%s: two workers took the same "
+                           "item. Is taking the next item one step under one lock - read "
+                           "and advance the index together, never in two locked regions?",
+                           i, decodes, other >= 0 ? ", by different workers" : "");
+    }
+    return 0;
+}
+
 int support_check_outputs(const struct support_run *run, const struct support_files *f,
                           int tolerance, double min_psnr, struct err *err)
 {
-    if (check_returned(run, err) != 0)
+    if (check_returned(run, err) != 0 || taken_twice(run, err) != 0)
         return -1;
     for (size_t i = 0; i < f->count; i++) {
         if (f->bad[i])
