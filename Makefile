@@ -158,9 +158,25 @@ $(BUILD)/grade/%/memory: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h
                          $(BUILD)/asan/libretreat.a $(BUILD)/asan/libsolutions.a
 	@mkdir -p $(@D)
 	$(call driver_link,$(ASAN_FLAGS),$(BUILD)/asan)
-$(BUILD)/grade/%/speed: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h $(LIB) $(SOLLIB)
+# The speed driver also times the reference solution of the same exercise in
+# the same run, for a fair speedup line. The participant's definition of, say,
+# pool_run() wins the link, so the reference cannot come in under its own
+# name: reference.o is its object with every global symbol renamed to
+# grade_ref_<name> (chan_send too, for the pipeline), and its entry point
+# (NN-some-name -> some_name_run) to grade_reference_run, which the driver
+# declares weak (tests/grade/driver.h). An exercise without such an entry
+# point (01 kernel) simply gets no reference time.
+$(BUILD)/grade/%/reference.o: $(SOLLIB)
 	@mkdir -p $(@D)
-	$(call driver_link,,$(BUILD))
+	$(Q)ref=$$(ls $(BUILD)/obj/solutions/$(notdir $*)/*.o) && \
+	entry=$$(echo $(notdir $*) | sed 's/^[0-9]*-//; s/-/_/g')_run && \
+	objcopy $$(nm --defined-only -g $$ref | awk -v e=$$entry \
+	    '$$3 != e { print "--redefine-sym " $$3 "=grade_ref_" $$3 }') \
+	    --redefine-sym $$entry=grade_reference_run $$ref $@
+$(BUILD)/grade/%/speed: $$(wildcard $$*/*.c) $(DRIVER_SRC) tests/grade/driver.h $(LIB) $(SOLLIB) \
+                       $(BUILD)/grade/%/reference.o
+	@mkdir -p $(@D)
+	$(call driver_link,$(BUILD)/grade/$*/reference.o,$(BUILD))
 
 # The participant's commands. `make exercise 5` must work as typed, so the
 # number is read from the second goal (or N=5) and given a rule that does

@@ -55,6 +55,7 @@ static const struct {
 struct driver_out {
     int done, total;
     double reference_s, yours_s;
+    double solution_s; /* the exercise's reference solution; 0: not timed */
     int cores;
     char error[GRADE_TEXT_MAX];
 };
@@ -154,6 +155,8 @@ static void read_driver(const char *output, struct driver_out *d)
         if (l != output && l[-1] != '\n')
             continue;
         if (sscanf(l, "grade: done %d of %d", &d->done, &d->total) == 2)
+            continue;
+        if (sscanf(l, "grade: solution %lf", &d->solution_s) == 1)
             continue;
         if (sscanf(l, "grade: speed %lf %lf %d", &d->reference_s, &d->yours_s, &d->cores) == 3)
             continue;
@@ -370,17 +373,16 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
         grade_card_add(card, check, GRADE_FAIL, "the driver failed (exit status %d): %.*s",
                        p.status, (int)strcspn(why, "\n"), why);
     } else if (check == CHECK_RACES) {
-        grade_card_add(card, check, GRADE_PASS,
-                       "ThreadSanitizer saw no data race (%d items, several threads)", d.total);
+        grade_card_add(card, check, GRADE_PASS, "ThreadSanitizer saw no data race (%d %s)", d.total,
+                       strcmp(ex->track, "fetch") == 0 ? "URLs" : "images");
     } else if (check == CHECK_MEMORY) {
         grade_card_add(card, check, GRADE_PASS,
                        "no memory error, no leak, no undefined behaviour (%d items)", d.total);
     } else if (d.yours_s > 0) {
-        grade_card_add(card, check, GRADE_INFO,
-                       "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, "
-                       "%d images)",
-                       d.reference_s / d.yours_s, d.cores, d.cores == 1 ? "" : "s", d.reference_s,
-                       d.yours_s, d.total);
+        char text[GRADE_TEXT_MAX];
+        grade_speed_text(text, sizeof text, d.reference_s, d.yours_s, d.solution_s, d.cores,
+                         d.total, strcmp(ex->track, "fetch") == 0 ? "URLs" : "images");
+        grade_card_add(card, check, GRADE_INFO, "%s", text);
     } else {
         grade_card_add(card, check, GRADE_FAIL, "no timing came back from the driver");
     }

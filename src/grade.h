@@ -140,6 +140,18 @@ void grade_card_add_suite(struct grade_card *card, enum exercise_check check,
  * Returns the check it points to, or CHECK_COUNT when nothing failed. */
 enum exercise_check grade_card_next(const struct grade_card *card, char *buf, size_t cap);
 
+/* Within this factor of the reference solution's time, yours is on par (the
+ * rule of Stanford's CS149 graders). The speedup line stays information. */
+#define GRADE_ON_PAR 1.2
+
+/* The speedup line: yours against linear, and against the exercise's
+ * reference solution timed in the same run (solution_s 0: not timed):
+ * "1.80x the speed of linear on 2 cores (linear 1.20 s, yours 0.67 s, 6
+ * images); on par with the reference solution (0.64 s, within 1.2x)".
+ * noun is "images" or "URLs". */
+void grade_speed_text(char *buf, size_t cap, double linear_s, double yours_s, double solution_s,
+                      int cores, int items, const char *noun);
+
 /* Number of lines marked GRADE_FAIL (a build error counts as one). */
 int grade_card_failures(const struct grade_card *card);
 

@@ -65,6 +65,29 @@ void grade_card_add_suite(struct grade_card *card, enum exercise_check check,
                        s->tests == 1 ? "" : "s");
 }
 
+void grade_speed_text(char *buf, size_t cap, double linear_s, double yours_s, double solution_s,
+                      int cores, int items, const char *noun)
+{
+    int n = snprintf(
+        buf, cap, "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, %d %s)",
+        linear_s / yours_s, cores, cores == 1 ? "" : "s", linear_s, yours_s, items, noun);
+    if (solution_s <= 0 || n < 0 || (size_t)n >= cap)
+        return;
+    buf += n, cap -= (size_t)n;
+    /* Against the reference, the question is the participant's: is mine as
+     * good as it should be? Linear alone cannot say, on a busy machine. */
+    double ratio = yours_s / solution_s;
+    if (ratio <= GRADE_ON_PAR && ratio >= 1 / GRADE_ON_PAR)
+        snprintf(buf, cap, "; on par with the reference solution (%.2f s, within %.1fx)",
+                 solution_s, GRADE_ON_PAR);
+    else if (ratio < 1)
+        snprintf(buf, cap, "; %.2fx faster than the reference solution (%.2f s)", 1 / ratio,
+                 solution_s);
+    else
+        snprintf(buf, cap, "; the reference solution took %.2f s: yours takes %.2fx its time",
+                 solution_s, ratio);
+}
+
 int grade_card_failures(const struct grade_card *card)
 {
     int n = card->build_error[0] != '\0';

@@ -100,6 +100,8 @@ static int drive(const char *mode, const char *id, const char *log_path, struct 
         fprintf(report, "grade: done %d of %d\n", r.done, r.total);
         if (strcmp(mode, "speed") == 0)
             fprintf(report, "grade: speed %.4f %.4f %ld\n", r.reference_s, r.yours_s, cores);
+        if (strcmp(mode, "speed") == 0 && r.solution_s > 0)
+            fprintf(report, "grade: solution %.4f\n", r.solution_s);
     }
     runlog_close(log);
     free(list);

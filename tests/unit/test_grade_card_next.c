@@ -68,3 +68,22 @@ Test(grade_card_next, nothing_failed)
     char next[GRADE_TEXT_MAX];
     cr_expect_eq(grade_card_next(&card, next, sizeof next), CHECK_COUNT);
 }
+
+/* The speedup line against the reference solution of the same run (issue 9,
+ * point 6): within 1.2x is on par; it stays information either way. */
+Test(grade_speed_text, against_linear_and_the_reference)
+{
+    char buf[GRADE_TEXT_MAX];
+    grade_speed_text(buf, sizeof buf, 1.20, 0.60, 0.55, 2, 6, "images");
+    cr_expect_str_eq(buf, "2.00x the speed of linear on 2 cores (linear 1.20 s, yours 0.60 s, "
+                          "6 images); on par with the reference solution (0.55 s, within 1.2x)");
+    grade_speed_text(buf, sizeof buf, 1.20, 1.10, 0.55, 2, 6, "images");
+    cr_expect(strstr(buf, "the reference solution took 0.55 s: yours takes 2.00x its time") != NULL,
+              "%s", buf);
+    grade_speed_text(buf, sizeof buf, 2.0, 0.5, 1.0, 2, 20, "URLs");
+    cr_expect(strstr(buf, "20 URLs); 2.00x faster than the reference solution (1.00 s)") != NULL,
+              "%s", buf);
+    grade_speed_text(buf, sizeof buf, 1.0, 0.5, 0, 1, 4, "images");
+    cr_expect_str_eq(buf, "2.00x the speed of linear on 1 core (linear 1.00 s, yours 0.50 s, 4 "
+                          "images)");
+}
