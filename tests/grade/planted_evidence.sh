@@ -10,6 +10,9 @@
 # and detached/14-capstone (the sanitizer sees the freed channel only if a
 # worker touches it before the process ends).
 #
+# The alt-* copies are correct alternatives (an atomic_fetch_add counter, the
+# calling thread as a worker, curl_multi_wait): every check must pass.
+#
 # Usage: tests/grade/planted_evidence.sh [BUILD]   (from the top of the tree;
 # about 6 minutes on two cores). Exits 1 if any card is not as expected.
 set -u
@@ -51,6 +54,23 @@ expect share-cleanup-early 11 correct 'curl_share_cleanup\(\) was called while'
 expect no-share-locks 11 races 'libcurl.*CURLSHOPT_LOCKFUNC'
 expect share-leak 11 memory 'curl_share_init\(\) from fetch_pool_run\(\) at fetch_pool.c:[0-9]+'
 expect detached 4 memory '(was it joined|thread T[0-9]+)'
+
+# passes NAME N: a correct alternative the checks must not reject.
+passes() {
+    name=$1 n=$2
+    card=$("$RETREAT" grade --build "$BUILD" --dir "$P/$name" "$n" 2>&1)
+    if printf '%s\n' "$card" | grep -q "all [0-9]* checks pass"; then
+        echo "planted_evidence.sh: ✓ $name: every check passes"
+    else
+        printf '%s\n' "$card"
+        echo "planted_evidence.sh: ✗ $name: a correct alternative failed (card above)"
+        failures=$((failures + 1))
+    fi
+}
+
+passes alt-atomic 5
+passes alt-caller 5
+passes alt-wait 12
 
 if [ "$failures" -ne 0 ]; then
     echo "planted_evidence.sh: $failures card(s) not as expected"
