@@ -28,7 +28,7 @@ expect() {
     card=$("$RETREAT" grade --build "$BUILD" --dir "$P/$name" "$n" 2>&1)
     # The card wraps long lines: join each check's lines into one.
     joined=$(printf '%s\n' "$card" | awk '
-        /^  [✓✗·-] / { if (line != "") print line; line = $0; next }
+        /^  (✓|✗|·|-) / { if (line != "") print line; line = $0; next }
         /^                / { sub(/^ +/, " "); line = line $0; next }
         { if (line != "") print line; line = "" }
         END { if (line != "") print line }')
