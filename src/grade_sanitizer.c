@@ -300,6 +300,41 @@ static int parse_access(const char *line, char *what, size_t wcap, char *who, si
     return 1;
 }
 
+/* "==13769==ERROR: ThreadSanitizer: SEGV on unknown address (pc 0x.. bp 0x..
+ * sp 0x.. T13773)": TSan names the thread by its kernel id, the process by
+ * its pid; a thread id other than the pid is a worker. Returns 1 and writes
+ * the sentence if the report is such a crash. */
+static int tsan_segv(const char *report, const char *file, char *buf, size_t cap)
+{
+    const char *e = strstr(report, "ERROR: ThreadSanitizer: SEGV");
+    if (e == NULL)
+        return 0;
+    long pid = 0;
+    const char *start = e;
+    while (start > report && start[-1] != '\n')
+        start--;
+    if (strncmp(start, "==", 2) == 0)
+        pid = strtol(start + 2, NULL, 10);
+    char line[512];
+    line_copy(e, line, sizeof line);
+    char *t = strrchr(line, 'T');
+    long tid = t != NULL && t[1] >= '0' && t[1] <= '9' ? strtol(t + 1, NULL, 10) : 0;
+    const char *p = next_line(e);
+    struct pick pk;
+    char at[2 * FUNC_MAX + LOC_MAX + 32];
+    if (!pick_stack(&p, file, &pk))
+        memset(&pk, 0, sizeof pk);
+    pick_text(&pk, at, sizeof at);
+    if (tid != 0 && tid != pid && !pk.at.in_file)
+        snprintf(buf, cap,
+                 "SEGV in a thread other than main: in %s - a thread still ran after its data "
+                 "was freed: was it joined?",
+                 at);
+    else
+        snprintf(buf, cap, "SEGV: in %s", at);
+    return 1;
+}
+
 int grade_tsan_parse(const char *report, const char *file, char *buf, size_t cap)
 {
     static const char tag[] = "WARNING: ThreadSanitizer: ";
@@ -307,7 +342,7 @@ int grade_tsan_parse(const char *report, const char *file, char *buf, size_t cap
     for (const char *p = strstr(report, tag); p != NULL; p = strstr(p + 1, tag))
         warnings++;
     if (warnings == 0)
-        return 0;
+        return tsan_segv(report, file, buf, cap);
 
     const char *w = strstr(report, tag) + strlen(tag);
     char kind[128];

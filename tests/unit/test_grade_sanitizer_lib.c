@@ -165,3 +165,26 @@ Test(grade_sanitizer_lib, a_misaligned_struct_pointer_is_explained)
     cr_expect(strstr(buf, "capstone.c:61") != NULL, "%s", buf);
     cr_expect(strstr(buf, "was it joined?") != NULL, "%s", buf);
 }
+
+/* detached/14-capstone under ThreadSanitizer: a worker crashes after the
+ * channel it waits on was freed. TSan names the thread by its kernel id. */
+Test(grade_sanitizer_lib, a_tsan_segv_in_a_worker_was_not_joined)
+{
+    static const char segv[] =
+        "grade: done 4 of 5\n"
+        "==13769==ERROR: ThreadSanitizer: SEGV on unknown address (pc 0x7f06dd890c1f bp "
+        "0x7b0800015ba0 sp 0x7f06ce13ac40 T13773)\n"
+        "==13769==The signal is caused by a READ memory access.\n"
+        "    #0 <null> <null> (libc.so.6+0x8ac1f)\n";
+    char buf[GRADE_TEXT_MAX];
+    cr_assert_eq(grade_tsan_parse(segv, "exercises/14-capstone/capstone.c", buf, sizeof buf), 1);
+    cr_expect(strstr(buf, "SEGV in a thread other than main") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "was it joined?") != NULL, "%s", buf);
+
+    static const char main_segv[] =
+        "==200==ERROR: ThreadSanitizer: SEGV on unknown address 0x000000000000 (pc 0x1 bp 0x2 "
+        "sp 0x3 T200)\n"
+        "    #0 pool_run exercises/05-pool/pool.c:40 (races+0x11)\n";
+    cr_assert_eq(grade_tsan_parse(main_segv, "exercises/05-pool/pool.c", buf, sizeof buf), 1);
+    cr_expect_str_eq(buf, "SEGV: in pool_run() at pool.c:40");
+}
