@@ -330,6 +330,11 @@ static int tsan_segv(const char *report, const char *file, char *buf, size_t cap
                  "SEGV in a thread other than main: in %s - a thread still ran after its data "
                  "was freed: was it joined?",
                  at);
+    else if (tid != 0 && tid != pid)
+        snprintf(buf, cap,
+                 "SEGV in a thread other than main: in %s - is what it uses still alive? A "
+                 "thread that is not joined can outlive the data it was given",
+                 at);
     else
         snprintf(buf, cap, "SEGV: in %s", at);
     return 1;
@@ -569,6 +574,12 @@ int grade_asan_parse(const char *report, const char *file, char *buf, size_t cap
         int worker = thread[0] == 'T' && strcmp(thread, "T0") != 0;
         int outlived =
             worker && ((freer[0] != '\0' && strcmp(freer, thread) != 0) || !pk.at.in_file);
+        if (worker && !outlived && strncmp(head, "SEGV", 4) == 0) {
+            snprintf(buf, cap,
+                     "%s in thread %s: %sin %s - is what it uses still alive? A thread that is "
+                     "not joined can outlive the data it was given",
+                     head, thread, access, at);
+        }
         if (outlived) {
             snprintf(buf, cap,
                      "%s in thread %s: %sin %s - a thread still ran after its data was "

@@ -188,3 +188,16 @@ Test(grade_sanitizer_lib, a_tsan_segv_in_a_worker_was_not_joined)
     cr_assert_eq(grade_tsan_parse(main_segv, "exercises/05-pool/pool.c", buf, sizeof buf), 1);
     cr_expect_str_eq(buf, "SEGV: in pool_run() at pool.c:40");
 }
+
+/* The same crash with a frame in the participant's file: named, and asked. */
+Test(grade_sanitizer_lib, a_worker_segv_in_the_participants_code_is_named_and_asked)
+{
+    static const char segv[] =
+        "==13769==ERROR: ThreadSanitizer: SEGV on unknown address 0x000000000010 (pc 0x1 bp 0x2 "
+        "sp 0x3 T13773)\n"
+        "    #0 blur_comic exercises/14-capstone/capstone.c:69 (races+0x11)\n";
+    char buf[GRADE_TEXT_MAX];
+    cr_assert_eq(grade_tsan_parse(segv, "exercises/14-capstone/capstone.c", buf, sizeof buf), 1);
+    cr_expect(strstr(buf, "in blur_comic() at capstone.c:69") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "not joined") != NULL, "%s", buf);
+}
