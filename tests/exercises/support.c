@@ -19,6 +19,7 @@
 #include "blur.h"
 #include "clock.h"
 #include "exercises.h"
+#include "grade_cause.h"
 
 /* --- Synthetic images ------------------------------------------------------ */
 
@@ -578,23 +579,14 @@ int support_latch_explain(const struct support_latch_result *r, const struct sup
     char what[RUNLOG_PHASE_MAX + 8];
     describe_phase(what, sizeof what, phase);
     size_t workers = runlog_workers(run->spans, run->nspans, run->style, phase);
-    const char *cause;
-    if (r->waiter_in_child)
-        cause = "each child process did its image alone: are all children forked before the "
-                "parent waits (waitpid) for the first one?";
-    else if (r->threads_alive > 0)
-        cause = "other threads were alive but none could enter the step: they were waiting. "
-                "Is a lock held while blurring? Take the next item under the lock, unlock, "
-                "then do the work";
-    else if (r->waiter_is_caller && workers <= 1)
-        cause = "it was the thread that called your function, and no other thread was alive: "
-                "did you call the work function directly instead of in a new thread?";
-    else if (workers > 1 && most_spans_per_worker(run, phase) <= 1)
-        cause = "each image had its own thread, but no other thread was alive meanwhile: is "
-                "each thread joined right after it is started? Start them all, then join";
-    else
-        cause = "no other worker was alive meanwhile: are all workers started before you wait "
-                "for the first one?";
+    struct grade_latch_evidence e = {
+        .waiter_in_child = r->waiter_in_child,
+        .waiter_is_caller = r->waiter_is_caller,
+        .threads_alive = r->threads_alive,
+        .workers = workers,
+        .most_per_worker = most_spans_per_worker(run, phase),
+    };
+    const char *cause = grade_cause_latch(&e);
     return err_set(err,
                    "only one worker was ever inside the %s step at a time: one waited there "
                    "%d s for a second that never came (%zu span(s) on %zu worker(s)); %s",

@@ -8,6 +8,8 @@
  */
 #include "support_fetch.h"
 
+#include "grade_cause.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,18 +248,12 @@ int support_fetch_check_errors(const struct support_fetch_run *run, const struct
                 good += !f->bad[k];
                 good_done += !f->bad[k] && run->results[k].status == FETCH_DONE;
             }
-            if (f->bad[i] && r->status == FETCH_PENDING && good_done == good)
-                return err_set(err,
-                               "%s was never finished: every good URL was, but this one, which "
-                               "fails, never reached fetch_xfer_done (status %s, not reported "
-                               "to on_open). Is a transfer that ended with an error (a "
-                               "CURLMsg result other than CURLE_OK) dropped instead of "
-                               "handed to fetch_xfer_done like the others?",
-                               f->list[i], status_name(r->status));
-            return err_set(err,
-                           "%s was never reported to on_open (status %s; %zu of %zu good URLs "
-                           "done): does one failure stop the others?",
-                           f->list[i], status_name(r->status), good_done, good);
+            struct grade_unopened_evidence e = {.bad = f->bad[i],
+                                                .pending = r->status == FETCH_PENDING,
+                                                .good_done = good_done,
+                                                .good = good};
+            return err_set(err, "%s %s (status %s; %zu of %zu good URLs done)", f->list[i],
+                           grade_cause_unopened(&e), status_name(r->status), good_done, good);
         }
         if (!f->bad[i]) {
             if (r->status != FETCH_DONE)
