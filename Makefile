@@ -140,13 +140,26 @@ SUPPORT_SRC := $(wildcard tests/exercises/support*.c)
 GRADE_WARN  := -Wall -Wextra -Wno-psabi
 $(call obj,$(SOL_SRC)) $(foreach t,tsan asan,$(patsubst %.c,$(BUILD)/$(t)/obj/%.o,$(SOL_SRC))): \
     CFLAGS += -Wno-psabi
+# The tests' binary only (`retreat` is untouched) wraps three sets of calls:
+# the run log's, so that the "concurrent" tests can hold a worker at a latch
+# until a second one is inside the same step (tests/exercises/support_latch.h);
+# libcurl's and pthread_create/join, so that the fetch READMEs' warnings are
+# checked as the calls happen (tests/exercises/support_rules.h); and the
+# locks and condition variables, perturbed when RETREAT_SEED is set
+# (tests/exercises/support_perturb.c: make exercise N REPEAT=20, SEED=...).
+SUPPORT_WRAP := -Wl,--wrap=runlog_begin,--wrap=runlog_end,--wrap=runlog_fail \
+    -Wl,--wrap=curl_multi_add_handle,--wrap=curl_multi_remove_handle,--wrap=curl_multi_info_read \
+    -Wl,--wrap=curl_share_cleanup,--wrap=fetch_xfer_done,--wrap=fetch_xfer_cleanup \
+    -Wl,--wrap=pthread_create,--wrap=pthread_join \
+    -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_cond_wait \
+    -Wl,--wrap=pthread_cond_signal,--wrap=pthread_cond_broadcast
 
 .SECONDEXPANSION:
 $(BUILD)/grade/%/test: $$(wildcard $$*/*.c) tests/exercises/$$(notdir $$*).c \
                        $(call obj,$(SUPPORT_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(GRADE_WARN) $(ALL_INC) $(CPPFLAGS) -Itests/exercises $(CFLAGS) \
-	    $(filter %.c,$^) $(call obj,$(SUPPORT_SRC)) $(LINK_LIBS) $(TESTLIBS) -o $@
+	    $(filter %.c,$^) $(call obj,$(SUPPORT_SRC)) $(SUPPORT_WRAP) $(LINK_LIBS) $(TESTLIBS) -o $@
 
 # The races, memory and speedup checks run a small driver (tests/grade/, see
 # tests/grade/driver.h) instead of Criterion, which aborts under
@@ -201,9 +214,25 @@ $(BUILD)/grade/%/memory: $$(wildcard $$*/*.c) $(call driver_objs,$(BUILD)/asan) 
                          $(call tree_libs,$(BUILD)/asan)
 	@mkdir -p $(@D)
 	$(call driver_link,$(ASAN_FLAGS),$(BUILD)/asan)
-$(BUILD)/grade/%/speed: $$(wildcard $$*/*.c) $(call driver_objs,$(BUILD)) $(LIBS)
+# The speed driver also times the reference solution of the same exercise in
+# the same run, for a fair speedup line. The participant's definition of, say,
+# pool_run() wins the link, so the reference cannot come in under its own
+# name: reference.o is its object with every global symbol renamed to
+# grade_ref_<name> (chan_send too, for the pipeline), and its entry point
+# (NN-some-name -> some_name_run) to grade_reference_run, which the driver
+# declares weak (tests/grade/driver.h). An exercise without such an entry
+# point (01 kernel) simply gets no reference time.
+$(BUILD)/grade/%/reference.o: $(SOLLIB)
 	@mkdir -p $(@D)
-	$(call driver_link,,$(BUILD))
+	$(Q)ref=$$(ls $(BUILD)/obj/solutions/$(notdir $*)/*.o) && \
+	entry=$$(echo $(notdir $*) | sed 's/^[0-9]*-//; s/-/_/g')_run && \
+	objcopy $$(nm --defined-only -g $$ref | awk -v e=$$entry \
+	    '$$3 != e { print "--redefine-sym " $$3 "=grade_ref_" $$3 }') \
+	    --redefine-sym $$entry=grade_reference_run $$ref $@
+$(BUILD)/grade/%/speed: $$(wildcard $$*/*.c) $(call driver_objs,$(BUILD)) $(LIBS) \
+                       $(BUILD)/grade/%/reference.o
+	@mkdir -p $(@D)
+	$(call driver_link,$(BUILD)/grade/$*/reference.o,$(BUILD))
 
 # The first card must come fast (issue 10): everything a grading needs that
 # does not depend on the participant's file - the sanitized libraries, the
@@ -248,13 +277,17 @@ leave: grader
 grader: check-deps
 	@$(MAKE) --no-print-directory -s $(RETREAT)
 
+# REPEAT=20 runs the tests twenty times with perturbed schedules instead of
+# grading once, to catch a flaky bug; SEED=S replays one of those runs.
+REPEAT_ARGS = $(if $(REPEAT),--repeat $(REPEAT)) $(if $(SEED),--seed $(SEED))
+
 exercise: grader
 	$(need_n)
-	@$(GRADE) $(N)
+	@$(GRADE) $(REPEAT_ARGS) $(N)
 
 solution: grader
 	$(need_n)
-	@$(GRADE) --solution $(N)
+	@$(GRADE) $(REPEAT_ARGS) --solution $(N)
 
 hint: grader
 	$(need_n)

@@ -27,6 +27,9 @@ static int usage(FILE *out)
             "usage: retreat grade [--build DIR] [--solution] N   grade exercise N (5, 05 or pool)\n"
             "       retreat grade [--build DIR] --dir DIR N     grade DIR/NN-name/ instead of\n"
             "                                                   exercises/ (a copy, a fixture)\n"
+            "       retreat grade --repeat R [--seed S] N       the tests R times, locks\n"
+            "                                                   and condition variables\n"
+            "                                                   perturbed; --seed replays one\n"
             "       retreat grade --hint N                      the hint of exercise N\n"
             "       retreat grade --path N                      the file you edit for N\n"
             "       retreat grade --progress                    which exercises pass\n"
@@ -116,6 +119,18 @@ static int grade_one(const char *build, const char *dir, const struct exercise *
     return passed ? 0 : 1;
 }
 
+/* REPEAT= / SEED=: the tests many times with perturbed schedules. */
+static int grade_repeated(const char *build, const char *dir, const struct exercise *ex, int runs,
+                          unsigned seed)
+{
+    struct grade_opts o = {.build = build, .dir = dir, .steps = stdout};
+    struct err err = {0};
+    int rc = grade_repeat(&o, ex, runs, seed, &err);
+    if (rc < 0)
+        fprintf(stderr, "retreat: %s\n", err.msg);
+    return rc < 0 ? 1 : rc;
+}
+
 /* CI: the solution passes all its checks, the untouched skeleton fails at
  * least one - otherwise the exercise teaches nothing, or cannot be done. */
 static int check(const char *build, const struct exercise *list, size_t count)
@@ -179,12 +194,18 @@ static int check(const char *build, const struct exercise *list, size_t count)
 int cmd_grade(int argc, char **argv)
 {
     const char *build = "build", *key = NULL, *dir = NULL;
+    int repeat = 0;    /* --repeat N: the tests N times, perturbed (grade_repeat.c) */
+    unsigned seed = 0; /* --seed S: ... starting from this seed */
     enum { GRADE, SOLUTION, HINT, PATH, PROGRESS, CHECK } what = GRADE;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--build") == 0 && i + 1 < argc)
             build = argv[++i];
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+            repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            seed = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--solution") == 0)
             what = SOLUTION;
         else if (strcmp(argv[i], "--hint") == 0)
@@ -202,6 +223,15 @@ int cmd_grade(int argc, char **argv)
         else
             return usage(stderr);
     }
+    for (int i = 1; i < argc; i++)
+        if ((strcmp(argv[i], "--repeat") == 0 && repeat < 1) ||
+            (strcmp(argv[i], "--seed") == 0 && seed == 0)) {
+            fprintf(stderr,
+                    "retreat: %s wants a number from 1 on (REPEAT=20, or the SEED a "
+                    "failed run printed)\n",
+                    argv[i]);
+            return 2;
+        }
     int needs_key = what != PROGRESS && what != CHECK;
     if (needs_key != (key != NULL)) {
         if (needs_key)
@@ -219,6 +249,7 @@ int cmd_grade(int argc, char **argv)
     }
     int rc = 2;
     const struct exercise *ex = key != NULL ? lookup(list, count, key) : NULL;
+    const char *folder = dir != NULL ? dir : what == SOLUTION ? "solutions" : "exercises";
     if (what == PROGRESS)
         rc = progress(list, count);
     else if (what == CHECK)
@@ -229,8 +260,10 @@ int cmd_grade(int argc, char **argv)
         rc = hint(ex);
     else if (what == PATH)
         rc = printf("exercises/%s/%s\n", ex->id, ex->file) < 0;
+    else if (repeat > 0 || seed != 0)
+        rc = grade_repeated(build, folder, ex, repeat > 0 ? repeat : 1, seed);
     else
-        rc = grade_one(build, dir != NULL ? dir : what == SOLUTION ? "solutions" : "exercises", ex);
+        rc = grade_one(build, folder, ex);
     free(list);
     return rc;
 }

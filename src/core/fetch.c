@@ -121,6 +121,58 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* --- When a request was on the wire -------------------------------------------
+ * A span must show when the request was really in flight, or a style that
+ * sets up every transfer at once but performs them one after another would
+ * look concurrent: its queued requests would all "start" at set-up. libcurl
+ * calls CURLOPT_PREREQFUNCTION once the connection is made, just before it
+ * sends the request - the start. (CURLINFO_PRETRANSFER_TIME_T would give the
+ * same moment, but relative to a start libcurl picks, which for a handle
+ * waiting in a multi handle's queue is not the moment it was sent.) The end
+ * is when libcurl saw the transfer complete (CURLINFO_TOTAL_TIME_T), not when
+ * the style got round to calling fetch_xfer_done. */
+static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
+    struct fetch_xfer *x = userdata;
+    if (x->wire_ns == 0) /* a redirect sends again: the first send starts the span */
+        x->wire_ns = clock_now_ns();
+    return CURL_PREREQFUNC_OK;
+}
+
+/* Sets x->span's start and end to the request's time on the wire (see above). */
+static void wire_times(struct fetch_xfer *x)
+{
+    uint64_t now = clock_now_ns();
+    curl_off_t total = 0, pre = 0; /* microseconds since libcurl's start of it */
+    curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+    if (x->wire_ns == 0) {
+        /* Never sent (no connection): it took libcurl `total` to give up. */
+        uint64_t took = total > 0 ? (uint64_t)total * 1000u : 0;
+        uint64_t start = now > took ? now - took : now;
+        x->span.start_ns = start > x->span.start_ns ? start : x->span.start_ns;
+        x->span.end_ns = now;
+        return;
+    }
+    x->span.start_ns = x->wire_ns;
+    uint64_t end = now;
+    if (total > 0 && total >= pre) /* completion: the send, plus what followed it */
+        end = x->wire_ns + (uint64_t)(total - pre) * 1000u;
+    x->span.end_ns = end < x->wire_ns ? x->wire_ns : end > now ? now : end;
+}
+
+/* Writes the finished request's span with its wire times; detail NULL: ok. */
+static void log_request(struct fetch_xfer *x, const char *detail)
+{
+    wire_times(x);
+    x->span.ok = detail == NULL;
+    if (detail != NULL)
+        snprintf(x->span.detail, sizeof x->span.detail, "%s", detail);
+    runlog_append(x->job->log, &x->span);
+}
+
 /* --- Ending a chain -------------------------------------------------------------- */
 
 /* Fills in the result and tells the job's owner: "open this comic". reason is
@@ -158,6 +210,7 @@ static int setup_request(struct fetch_xfer *x, const char *url, struct err *err)
     }
     x->body.len = 0;
     x->body.too_big = 0;
+    x->wire_ns = 0;
     x->errbuf[0] = '\0';
 
     /* Each request gets its own timeout, cut down to what is left of the
@@ -218,6 +271,8 @@ int fetch_xfer_init(struct fetch_xfer *x, const struct fetch_job *job, size_t in
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "retreat/1");
     curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
 
     if (setup_request(x, job->urls[index], &err) != 0)
         return finish(x, err.msg), -1;
@@ -327,7 +382,7 @@ int fetch_xfer_done(struct fetch_xfer *x, CURLcode rc)
     if (failure(x, rc, code, why, sizeof why)) {
         x->attempt++;
         if (!transient(rc, code) || x->attempt > retries(job)) {
-            runlog_fail(job->log, &x->span, why);
+            log_request(x, why);
             if (x->attempt > 1)
                 snprintf(why + strlen(why), sizeof why - strlen(why), " (after %d attempts)",
                          x->attempt);
@@ -336,7 +391,7 @@ int fetch_xfer_done(struct fetch_xfer *x, CURLcode rc)
         /* The failed attempt goes into the log too: it took time. */
         char detail[ERR_MSG_MAX];
         snprintf(detail, sizeof detail, "%s; retrying", why);
-        runlog_fail(job->log, &x->span, detail);
+        log_request(x, detail);
         struct err err = {0};
         x->start_after_ns = clock_now_ns() + (uint64_t)backoff_ms(job, x->attempt) * 1000000u;
         if (setup_request(x, x->url, &err) != 0) {
@@ -347,7 +402,7 @@ int fetch_xfer_done(struct fetch_xfer *x, CURLcode rc)
     }
 
     snprintf(x->span.detail, sizeof x->span.detail, "HTTP %ld", code);
-    runlog_end(job->log, &x->span);
+    log_request(x, NULL);
 
     struct err err = {0};
     int next = next_step(x, r, &err);

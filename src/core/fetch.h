@@ -28,7 +28,11 @@
  *  - retries with doubling backoff for 5xx answers and connection errors;
  *  - CURLOPT_NOSIGNAL, because signals and threads do not mix;
  *  - URLs longer than FETCH_URL_MAX - 1 are refused, never cut short.
- * Every request becomes a run-log span (style = job->style, item = URL).
+ * Every request becomes a run-log span (style = job->style, item = URL) that
+ * covers the request *on the wire*: it starts when libcurl sends it
+ * (CURLOPT_PREREQFUNCTION), not when it is set up, and ends when libcurl saw
+ * it complete. A style that sets up every URL but performs them one at a time
+ * shows as requests queued one after another, which is what they were.
  *
  * A blocking style (09-11) drives a chain like this:
  *
@@ -159,6 +163,7 @@ struct fetch_xfer {
     void *user;              /* free for the style (a list link, a slot) */
     struct fetch_body body;
     struct runlog_span span;
+    uint64_t wire_ns;        /* when libcurl sent the request; 0: not yet (internal) */
     char url[FETCH_URL_MAX]; /* the request being made */
     char errbuf[CURL_ERROR_SIZE];
 };

@@ -67,6 +67,7 @@ static const struct {
 struct driver_out {
     int done, total;
     double reference_s, yours_s;
+    double solution_s; /* the exercise's reference solution; 0: not timed */
     int cores;
     char error[GRADE_TEXT_MAX];
 };
@@ -166,6 +167,8 @@ static void read_driver(const char *output, struct driver_out *d)
         if (l != output && l[-1] != '\n')
             continue;
         if (sscanf(l, GRADE_DRIVER_DONE " %d of %d", &d->done, &d->total) == 2)
+            continue;
+        if (sscanf(l, GRADE_DRIVER_SOLUTION " %lf", &d->solution_s) == 1)
             continue;
         if (sscanf(l, GRADE_DRIVER_SPEED " %lf %lf %d", &d->reference_s, &d->yours_s, &d->cores) ==
             3)
@@ -304,6 +307,7 @@ struct driver_run {
     const struct driver_out *d;
     const char *report;         /* the sanitizer's log, "" if none */
     const char *source;         /* the participant's file */
+    const char *items;          /* what the driver's items are: "images", "URLs" */
     int correct_failed;         /* the card's 'correct' line failed (or was not run) */
     int tsan_warnings;          /* grade_tsan_parse's count */
     char found[GRADE_TEXT_MAX]; /* what the row's condition found, for its text */
@@ -420,8 +424,7 @@ static void say_unproven(const struct driver_run *r, char *buf, size_t cap)
 static void say_clean(const struct driver_run *r, char *buf, size_t cap)
 {
     if (r->check == CHECK_RACES)
-        snprintf(buf, cap, "ThreadSanitizer saw no data race (%d items, several threads)",
-                 r->d->total);
+        snprintf(buf, cap, "ThreadSanitizer saw no data race (%d %s)", r->d->total, r->items);
     else
         snprintf(buf, cap, "no memory error, no leak, no undefined behaviour (%d items)",
                  r->d->total);
@@ -429,10 +432,8 @@ static void say_clean(const struct driver_run *r, char *buf, size_t cap)
 static void say_speed(const struct driver_run *r, char *buf, size_t cap)
 {
     const struct driver_out *d = r->d;
-    snprintf(buf, cap,
-             "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, %d images)",
-             d->reference_s / d->yours_s, d->cores, d->cores == 1 ? "" : "s", d->reference_s,
-             d->yours_s, d->total);
+    grade_speed_text(buf, cap, d->reference_s, d->yours_s, d->solution_s, d->cores, d->total,
+                     r->items);
 }
 static void say_no_timing(const struct driver_run *r, char *buf, size_t cap)
 {
@@ -498,13 +499,17 @@ static void driver_command(const struct grade_opts *o, const struct exercise *ex
      * participant may print megabytes, more than the output cap keeps.
      * second_deadlock_stack: a lock-order report shows both acquisitions.
      * max_allocation_size_mb: a runaway malloc is refused and reported with
-     * its size and place, instead of eating the machine's memory. */
+     * its size and place, instead of eating the machine's memory.
+     * fast_unwind_on_malloc=0: libcurl has no frame pointers, and the fast
+     * unwinder skips from curl_share_init() straight to the driver, losing
+     * the participant's frame that made the leaked handle. */
     snprintf(c->tsan, sizeof c->tsan,
              "TSAN_OPTIONS=exitcode=%d second_deadlock_stack=1 max_allocation_size_mb=%d "
              "log_path=%s/%s",
              GRADE_DRIVER_TSAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
     snprintf(c->asan, sizeof c->asan,
-             "ASAN_OPTIONS=exitcode=%d detect_leaks=1 max_allocation_size_mb=%d log_path=%s/%s",
+             "ASAN_OPTIONS=exitcode=%d detect_leaks=1 fast_unwind_on_malloc=0 "
+             "max_allocation_size_mb=%d log_path=%s/%s",
              GRADE_DRIVER_ASAN_EXIT, GRADE_LIMIT_ALLOC_MB, work, SANITIZER_LOG);
     snprintf(c->ubsan, sizeof c->ubsan, "UBSAN_OPTIONS=print_stacktrace=1 log_path=%s/%s", work,
              SANITIZER_LOG);
@@ -578,6 +583,7 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
                            .d = &d,
                            .report = report != NULL ? report : "",
                            .source = card->source,
+                           .items = strcmp(ex->track, "fetch") == 0 ? "URLs" : "images",
                            .correct_failed = correct_failed(card)};
     judge(&r, card);
     free(report);

@@ -243,6 +243,24 @@ void grade_card_add(struct grade_card *card, enum exercise_check check, enum gra
 void grade_card_add_suite(struct grade_card *card, enum exercise_check check,
                           const struct grade_suite *suite, int timeout_s);
 
+/* The card's "Next:" step, into buf: "fix 'races' first: it names pool.c:26"
+ * when a races or memory line names a line of the graded file (that line is
+ * usually the cause of the other failures too), else the first failed check.
+ * Returns the check it points to, or CHECK_COUNT when nothing failed. */
+enum exercise_check grade_card_next(const struct grade_card *card, char *buf, size_t cap);
+
+/* Within this factor of the reference solution's time, yours is on par (the
+ * rule of Stanford's CS149 graders). The speedup line stays information. */
+#define GRADE_ON_PAR 1.2
+
+/* The speedup line: yours against linear, and against the exercise's
+ * reference solution timed in the same run (solution_s 0: not timed):
+ * "1.80x the speed of linear on 2 cores (linear 1.20 s, yours 0.67 s, 6
+ * images); on par with the reference solution (0.64 s, within 1.2x)".
+ * noun is "images" or "URLs". */
+void grade_speed_text(char *buf, size_t cap, double linear_s, double yours_s, double solution_s,
+                      int cores, int items, const char *noun);
+
 /* Number of lines marked GRADE_FAIL (a build error counts as one). */
 int grade_card_failures(const struct grade_card *card);
 
@@ -277,6 +295,16 @@ struct grade_opts {
  * folder); a failing check is a result, in the card. */
 int grade_exercise(const struct grade_opts *o, const struct exercise *ex, struct grade_card *card,
                    struct err *err);
+
+/* `make exercise N REPEAT=runs [SEED=seed]` (grade_repeat.c): builds the
+ * exercise's tests and runs them `runs` times, each with RETREAT_SEED set, so
+ * that the tests' binary perturbs lock and condition variable calls with
+ * seeded yields and sleeps (tests/exercises/support_perturb.c). Prints one
+ * line per run to o->steps and "18/20 passed; replay a failure with make
+ * exercise 5 SEED=1234". seed 0: a fresh starting seed. Returns 0 if every
+ * run passed, 1 if not, -1 (err) if the tests could not be built or run. */
+int grade_repeat(const struct grade_opts *o, const struct exercise *ex, int runs, unsigned seed,
+                 struct err *err);
 
 /* Builds, in one make run (-k -j2), every binary that grading the exercises
  * of list in each of dirs ("solutions", "exercises") needs: make keeps both

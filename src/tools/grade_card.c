@@ -65,12 +65,84 @@ void grade_card_add_suite(struct grade_card *card, enum exercise_check check,
                        s->tests == 1 ? "" : "s");
 }
 
+void grade_speed_text(char *buf, size_t cap, double linear_s, double yours_s, double solution_s,
+                      int cores, int items, const char *noun)
+{
+    int n = snprintf(
+        buf, cap, "%.2fx the speed of linear on %d core%s (linear %.2f s, yours %.2f s, %d %s)",
+        linear_s / yours_s, cores, cores == 1 ? "" : "s", linear_s, yours_s, items, noun);
+    if (solution_s <= 0 || n < 0 || (size_t)n >= cap)
+        return;
+    buf += n, cap -= (size_t)n;
+    /* Against the reference, the question is the participant's: is mine as
+     * good as it should be? Linear alone cannot say, on a busy machine. */
+    double ratio = yours_s / solution_s;
+    if (ratio <= GRADE_ON_PAR && ratio >= 1 / GRADE_ON_PAR)
+        snprintf(buf, cap, "; on par with the reference solution (%.2f s, within %.1fx)",
+                 solution_s, GRADE_ON_PAR);
+    else if (ratio < 1)
+        snprintf(buf, cap, "; %.2fx faster than the reference solution (%.2f s)", 1 / ratio,
+                 solution_s);
+    else
+        snprintf(buf, cap, "; the reference solution took %.2f s: yours takes %.2fx its time",
+                 solution_s, ratio);
+}
+
 int grade_card_failures(const struct grade_card *card)
 {
     int n = card->build_error[0] != '\0';
     for (size_t i = 0; i < card->count; i++)
         n += card->lines[i].mark == GRADE_FAIL;
     return n;
+}
+
+/* Where text names a line of file (its base name, then ':' and a digit), or
+ * NULL: "read in worker() at pool.c:26" names pool.c:26. */
+static const char *names_line(const char *text, const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    size_t n = strlen(base);
+    if (n == 0)
+        return NULL;
+    for (const char *p = strstr(text, base); p != NULL; p = strstr(p + 1, base)) {
+        int starts = p == text || strchr(" (/\t'\"", p[-1]) != NULL;
+        if (starts && p[n] == ':' && p[n + 1] >= '0' && p[n + 1] <= '9')
+            return p;
+    }
+    return NULL;
+}
+
+enum exercise_check grade_card_next(const struct grade_card *card, char *buf, size_t cap)
+{
+    const struct grade_line *first = NULL;
+    for (size_t i = 0; i < card->count && first == NULL; i++)
+        if (card->lines[i].mark == GRADE_FAIL)
+            first = &card->lines[i];
+    if (first == NULL) {
+        snprintf(buf, cap, "`make progress` shows what comes next");
+        return CHECK_COUNT;
+    }
+    /* A sanitizer that names the participant's own line has found a cause,
+     * not a symptom: a race or a freed pointer makes results wrong as well. */
+    for (size_t i = 0; i < card->count; i++) {
+        const struct grade_line *l = &card->lines[i];
+        if (l->mark != GRADE_FAIL || (l->check != CHECK_RACES && l->check != CHECK_MEMORY))
+            continue;
+        const char *at = names_line(l->text, card->source);
+        if (at == NULL)
+            continue;
+        int len = (int)strcspn(at, " ),;");
+        if (l == first)
+            snprintf(buf, cap, "fix '%s' first: it names %.*s", exercises_check_name(l->check), len,
+                     at);
+        else
+            snprintf(buf, cap, "fix '%s' first: it names %.*s, likely the cause of '%s' too",
+                     exercises_check_name(l->check), len, at, exercises_check_name(first->check));
+        return l->check;
+    }
+    snprintf(buf, cap, "fix '%s' first (it is the first one)", exercises_check_name(first->check));
+    return first->check;
 }
 
 /* Prints text wrapped at WRAP columns, continuation lines indented. Counts
@@ -125,26 +197,21 @@ void grade_card_print(FILE *out, const struct grade_card *card, int colour)
         fprintf(out, "  trace:   %s (open it in ui.perfetto.dev)\n", card->trace);
 
     int failures = grade_card_failures(card), verdicts = 0, passes = 0;
-    const struct grade_line *first_fail = NULL;
     for (size_t i = 0; i < card->count; i++) {
         /* A check not run is one not passed; but speedup is information,
          * a verdict only when its run failed. */
         verdicts += card->lines[i].check != CHECK_SPEEDUP || card->lines[i].mark == GRADE_FAIL;
         passes += card->lines[i].mark == GRADE_PASS;
-        if (first_fail == NULL && card->lines[i].mark == GRADE_FAIL)
-            first_fail = &card->lines[i];
     }
+    char next[GRADE_TEXT_MAX];
+    grade_card_next(card, next, sizeof next);
     const char *again = card->reference ? "make solution" : "make exercise";
     if (card->build_error[0] != '\0')
         fprintf(out, "%s✗ does not compile.%s Fix the first error above, then `%s %d`.\n", bold,
                 reset, again, card->ex->number);
     else if (failures > 0)
-        fprintf(out,
-                "%s%d of %d checks pass.%s Next: fix '%s' first (it is the first one); "
-                "`make hint %d` if you are stuck.\n",
-                bold, passes, verdicts, reset,
-                first_fail != NULL ? exercises_check_name(first_fail->check) : "?",
-                card->ex->number);
+        fprintf(out, "%s%d of %d checks pass.%s Next: %s; `make hint %d` if you are stuck.\n", bold,
+                passes, verdicts, reset, next, card->ex->number);
     else
         fprintf(out, "%s✓ all %d checks pass.%s Next: `make progress` shows what comes next.\n",
                 bold, verdicts, reset);

@@ -19,6 +19,7 @@
 #include "blur.h"
 #include "clock.h"
 #include "exercises.h"
+#include "grade_cause.h"
 #include "path.h"
 
 /* --- Synthetic images ------------------------------------------------------ */
@@ -312,16 +313,86 @@ static int check_returned(const struct support_run *run, struct err *err)
     return 0;
 }
 
+/* Reads the run log for the usual cause of an item left PENDING: a thread
+ * that read the loop's index after the loop had moved on (&i passed to every
+ * thread), so that some item was decoded twice and another never. Writes a
+ * sentence into why and returns 1 when the log shows it. */
+static int index_shared(const struct support_run *run, char *why, size_t cap)
+{
+    long twice = -1, never = -1;
+    for (size_t i = 0; i < run->batch.count && (twice < 0 || never < 0); i++) {
+        size_t decodes = 0;
+        for (size_t k = 0; k < run->nspans; k++)
+            decodes += run->spans[k].index == (long)i && strcmp(run->spans[k].phase, "decode") == 0;
+        if (decodes >= 2 && twice < 0)
+            twice = (long)i;
+        if (decodes == 0 && never < 0)
+            never = (long)i;
+    }
+    if (twice < 0 && never >= 0 && run->nspans == 0) {
+        snprintf(why, cap,
+                 ": the run log shows no image decoded at all, yet your function returned. "
+                 "Did the workers get a valid index of their own? A pointer to the loop's i "
+                 "is read after the loop has moved on - often to b->count, past the end");
+        return 1;
+    }
+    if (twice < 0)
+        return 0;
+    if (never >= 0)
+        snprintf(why, cap,
+                 ": the run log shows image %ld decoded twice and image %ld never - two "
+                 "workers took the same item. Does every thread get its own copy of its "
+                 "index (not &i of the loop, which moves on while the threads start)?",
+                 twice, never);
+    else
+        snprintf(why, cap,
+                 ": the run log shows image %ld decoded twice - two workers took the same "
+                 "item. Does every thread get its own copy of its index, and is taking the "
+                 "next item done under a lock?",
+                 twice);
+    return 1;
+}
+
+/* An item decoded more than once: two workers took the same item. Its
+ * output is still right, which is why only the run log can tell. */
+static int taken_twice(const struct support_run *run, struct err *err)
+{
+    for (size_t i = 0; i < run->batch.count; i++) {
+        size_t decodes = 0;
+        long first = -1, other = -1;
+        for (size_t k = 0; k < run->nspans; k++) {
+            const struct runlog_span *s = &run->spans[k];
+            if (s->index != (long)i || strcmp(s->phase, "decode") != 0)
+                continue;
+            decodes++;
+            if (first < 0)
+                first = s->worker;
+            else if (s->worker != first)
+                other = s->worker;
+        }
+        if (decodes >= 2)
+            return err_set(err,
+                           "image %zu was decoded %zu times%s: two workers took the same "
+                           "item. Is taking the next item one step under one lock - read "
+                           "and advance the index together, never in two locked regions?",
+                           i, decodes, other >= 0 ? ", by different workers" : "");
+    }
+    return 0;
+}
+
 int support_check_outputs(const struct support_run *run, const struct support_files *f,
                           int tolerance, double min_psnr, struct err *err)
 {
-    if (check_returned(run, err) != 0)
+    if (check_returned(run, err) != 0 || taken_twice(run, err) != 0)
         return -1;
     for (size_t i = 0; i < f->count; i++) {
         if (f->bad[i])
             continue;
         const struct blur_result *r = &run->results[i];
         const char *name = path_base_name(f->inputs[i]);
+        char why[400];
+        if (r->status == BLUR_PENDING && index_shared(run, why, sizeof why))
+            return err_set(err, "image %zu (%s) is PENDING, expected DONE%s", i, name, why);
         if (r->status != BLUR_DONE)
             return err_set(err, "image %zu (%s) is %s, expected DONE%s%s", i, name,
                            status_name(r->status),
@@ -376,6 +447,9 @@ int support_check_errors(const struct support_run *run, const struct support_fil
         const char *name = path_base_name(f->inputs[i]);
         if (!f->bad[i]) {
             expected_files++;
+            char why[400];
+            if (r->status == BLUR_PENDING && index_shared(run, why, sizeof why))
+                return err_set(err, "image %zu (%s) is good but ended PENDING%s", i, name, why);
             if (r->status == BLUR_PENDING)
                 return err_set(err, "image %zu (%s) is good but ended PENDING%s", i, name,
                                seen_bad ? ", after a bad input earlier in the list: one bad "
@@ -472,18 +546,67 @@ int support_check_concurrent(const struct support_run *run, const char *phase, s
                    workers, what, overlap, min_overlap);
 }
 
+/* Spans of run's style and phase (NULL: all) per worker: the most any one
+ * worker ran. Several spans each on few workers, never together, is a pool
+ * whose workers take turns; one span each is a thread per item, joined one
+ * at a time. */
+static size_t most_spans_per_worker(const struct support_run *run, const char *phase)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < run->nspans; i++) {
+        const struct runlog_span *a = &run->spans[i];
+        if (strcmp(a->style, run->style) != 0 || (phase && strcmp(a->phase, phase) != 0))
+            continue;
+        size_t n = 0;
+        for (size_t j = 0; j < run->nspans; j++) {
+            const struct runlog_span *b = &run->spans[j];
+            n += b->worker == a->worker && strcmp(b->style, run->style) == 0 &&
+                 (phase == NULL || strcmp(b->phase, phase) == 0);
+        }
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
+int support_latch_explain(const struct support_latch_result *r, const struct support_run *run,
+                          const char *phase, struct err *err)
+{
+    char what[RUNLOG_PHASE_MAX + 8];
+    describe_phase(what, sizeof what, phase);
+    size_t workers = runlog_workers(run->spans, run->nspans, run->style, phase);
+    struct grade_latch_evidence e = {
+        .waiter_in_child = r->waiter_in_child,
+        .waiter_is_caller = r->waiter_is_caller,
+        .threads_alive = r->threads_alive,
+        .workers = workers,
+        .most_per_worker = most_spans_per_worker(run, phase),
+    };
+    const char *cause = grade_cause_latch(&e);
+    return err_set(err,
+                   "only one worker was ever inside the %s step at a time: one waited there "
+                   "%d s for a second that never came (%zu span(s) on %zu worker(s)); %s",
+                   what, SUPPORT_LATCH_SECONDS, r->spans, workers, cause);
+}
+
 int support_concurrent(int (*style)(const struct blur_batch *), const char *name,
                        const struct support_files *f, int threads, const char *phase,
                        size_t min_overlap, struct err *err)
 {
-    int rc = -1;
-    for (int attempt = 0; attempt < SUPPORT_ATTEMPTS && rc != 0; attempt++) {
-        struct support_run run;
-        if (support_run_style(&run, style, name, f, SUPPORT_SIGMA, threads, err) != 0)
-            return -1;
+    /* One run is enough: the latch makes a concurrent style overlap, and a
+     * sequential one cannot, so there is nothing left to retry for. */
+    struct support_latch *latch = support_latch_arm(name, phase ? phase : "blur", NULL, err);
+    if (latch == NULL)
+        return -1;
+    struct support_run run;
+    int rc = support_run_style(&run, style, name, f, SUPPORT_SIGMA, threads, err);
+    struct support_latch_result seen = support_latch_disarm(latch);
+    if (rc != 0)
+        return -1;
+    if (seen.gave_up)
+        rc = support_latch_explain(&seen, &run, phase, err);
+    else
         rc = support_check_concurrent(&run, phase, min_overlap, err);
-        support_run_free(&run);
-    }
+    support_run_free(&run);
     return rc;
 }
 

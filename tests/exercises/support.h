@@ -32,6 +32,7 @@
 #include "err.h"
 #include "img.h"
 #include "runlog.h"
+#include "support_latch.h"
 
 /* The sigma of the batch tests: radius 15, so one blur of a test image takes
  * tens of milliseconds - long enough for overlapping work to show in the run
@@ -133,13 +134,22 @@ int support_check_errors(const struct support_run *run, const struct support_fil
 int support_check_concurrent(const struct support_run *run, const char *phase, size_t min_overlap,
                              struct err *err);
 
-/* Runs style up to SUPPORT_ATTEMPTS times until support_check_concurrent()
- * passes. A busy machine may happen to run concurrent work one piece after
- * the other once; a concurrent style shows overlap in one of a few runs, a
- * serial one in none. err holds the last run's explanation. */
+/* Runs style once with the latch armed for `phase` (support_latch.h): a
+ * worker that finishes a span waits, bounded, until a second one is inside
+ * too. A concurrent style always gets there, however busy the machine; then
+ * support_check_concurrent() reads the overlap in the run log. A sequential
+ * style never does, and err says who waited and what that likely means
+ * (support_latch_explain). */
 int support_concurrent(int (*style)(const struct blur_batch *), const char *name,
                        const struct support_files *f, int threads, const char *phase,
                        size_t min_overlap, struct err *err);
+
+/* The message of a latch that gave up, from the evidence: who waited (the
+ * calling thread, a thread, a forked child), whether other threads were alive
+ * meanwhile (blocked: a lock held across the work), and how the run log's
+ * spans spread over workers (one each: threads joined one at a time). */
+int support_latch_explain(const struct support_latch_result *r, const struct support_run *run,
+                          const char *phase, struct err *err);
 
 /* The run finished every good input, and spans of `phase` (NULL: all) ran on
  * no more than max_workers distinct workers (runlog_workers). */

@@ -8,6 +8,8 @@
  */
 #include "support_fetch.h"
 
+#include "grade_cause.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +147,9 @@ int support_fetch_style(struct support_fetch_run *run, int (*style)(const struct
     };
     fetch_job_deadline(&run->job, deadline_ms);
     uint64_t t0 = clock_now_ns();
+    support_rules_begin();
     run->rc = style(&run->job);
+    support_rules_end(&run->rules);
     run->seconds = clock_seconds(t0, clock_now_ns());
     int rc = runlog_snapshot(log, &run->spans, &run->nspans, err);
     runlog_close(log);
@@ -178,6 +182,8 @@ static int check_returned(const struct support_fetch_run *run, struct err *err)
                        run->style, run->rc);
     if (run->opened_twice)
         return err_set(err, "on_open was called twice for one URL: is a chain finished twice?");
+    if (run->rules.broken[0] != '\0')
+        return err_set(err, "%s", run->rules.broken);
     return 0;
 }
 
@@ -234,11 +240,21 @@ int support_fetch_check_errors(const struct support_fetch_run *run, const struct
         return -1;
     for (size_t i = 0; i < f->count; i++) {
         const struct fetch_result *r = &run->results[i];
-        if (!was_opened(run, i))
-            return err_set(err,
-                           "%s was never reported to on_open (status %s): does one "
-                           "failure stop the others?",
-                           f->list[i], status_name(r->status));
+        if (!was_opened(run, i)) {
+            /* Which others were finished says which mistake it is: the good
+             * ones all done means only failures get lost. */
+            size_t good_done = 0, good = 0;
+            for (size_t k = 0; k < f->count; k++) {
+                good += !f->bad[k];
+                good_done += !f->bad[k] && run->results[k].status == FETCH_DONE;
+            }
+            struct grade_unopened_evidence e = {.bad = f->bad[i],
+                                                .pending = r->status == FETCH_PENDING,
+                                                .good_done = good_done,
+                                                .good = good};
+            return err_set(err, "%s %s (status %s; %zu of %zu good URLs done)", f->list[i],
+                           grade_cause_unopened(&e), status_name(r->status), good_done, good);
+        }
         if (!f->bad[i]) {
             if (r->status != FETCH_DONE)
                 return err_set(err, "%s should have succeeded, got %s: %s", f->list[i],
@@ -261,15 +277,54 @@ int support_fetch_check_concurrent(const struct support_fetch_run *run, size_t m
     size_t feed = fetch_peak_inflight(run->spans, run->nspans, run->style, "feed");
     size_t head = fetch_peak_inflight(run->spans, run->nspans, run->style, "head");
     size_t peak = feed > head ? feed : head;
-    if (peak < min_inflight)
+    if (peak < min_inflight) {
+        /* The spans are the requests' time on the wire (fetch.h): set up
+         * early but sent late is queued, and this shows it. */
+        size_t n = 0, queued = 0;
+        for (size_t i = 0; i < run->nspans; i++) {
+            const struct runlog_span *a = &run->spans[i];
+            if (strcmp(a->style, run->style) != 0 || strcmp(a->phase, "feed") != 0)
+                continue;
+            n++;
+            int alone = 1; /* on the wire with no other feed request */
+            for (size_t j = 0; j < run->nspans && alone; j++) {
+                const struct runlog_span *b = &run->spans[j];
+                alone = j == i || strcmp(b->style, run->style) != 0 ||
+                        strcmp(b->phase, "feed") != 0 || b->end_ns <= a->start_ns ||
+                        a->end_ns <= b->start_ns;
+            }
+            queued += alone;
+        }
+        if (peak <= 1)
+            return err_set(err,
+                           "the %zu feed requests went on the wire one after another (at most "
+                           "%zu in flight at once; expected %zu or more): they queued rather "
+                           "than ran together. Setting a transfer up is not starting it: are "
+                           "they performed one at a time (curl_easy_perform in a loop, or a "
+                           "wait for each before the next is added)?",
+                           n, peak, min_inflight);
         return err_set(err,
-                       "at most %zu requests were in flight at once; expected %zu or "
-                       "more. Are requests started before waiting for any of them?",
-                       peak, min_inflight);
+                       "at most %zu requests were in flight at once (%zu of %zu feed requests "
+                       "had the wire to themselves); expected %zu or more. Are requests "
+                       "started before waiting for any of them?",
+                       peak, queued, n, min_inflight);
+    }
     size_t workers = runlog_workers(run->spans, run->nspans, run->style, NULL);
     if (workers < min_workers)
         return err_set(err, "requests ran on %zu thread(s); expected at least %zu", workers,
                        min_workers);
+    /* Waiting for the network costs no CPU when the style sleeps until a
+     * socket is ready. A busy loop spins a core the whole time; on a loaded
+     * machine it gets less than a core, hence the generous share. */
+    if (run->seconds >= SUPPORT_BUSY_MIN_S &&
+        run->rules.cpu_seconds > SUPPORT_BUSY_SHARE * run->seconds)
+        return err_set(err,
+                       "requests were in flight together, but the run used %.2f s of CPU in "
+                       "%.2f s that it spent waiting for the network: a busy loop? "
+                       "curl_multi_poll() (or epoll_wait) sleeps until a socket is ready or "
+                       "a timer is due; calling curl_multi_perform() over and over spins a core "
+                       "(a style that sleeps uses a few percent of one)",
+                       run->rules.cpu_seconds, run->seconds);
     return 0;
 }
 

@@ -30,8 +30,19 @@
 #include "fetch.h"
 #include "ladder.h"
 #include "runlog.h"
+#include "support_rules.h"
 
 #define SUPPORT_FEEDS_MAX 64
+
+/* A run that waits on the network for at least SUPPORT_BUSY_MIN_S seconds
+ * and uses more than SUPPORT_BUSY_SHARE of a core meanwhile is busy-waiting
+ * (support_fetch_check_concurrent). A style that sleeps until a socket is
+ * ready uses 1-2 % (the reference 12: 0.011 s of CPU in 0.79 s); a busy loop
+ * uses a whole core on an idle machine, and still a third of one on the
+ * 2-core workshop machine shared by eight jobs (0.27 s in 0.81 s) - hence
+ * the low bar. */
+#define SUPPORT_BUSY_MIN_S 0.3
+#define SUPPORT_BUSY_SHARE 0.1
 
 /* A running comic server and the URLs a test fetches from it. */
 struct support_feeds {
@@ -79,6 +90,7 @@ struct support_fetch_run {
     int opened_twice;          /* an index on_open saw more than once */
     struct runlog_span *spans; /* the in-memory run log, read back */
     size_t nspans;
+    struct support_rules_seen rules; /* a README warning broken; CPU time */
 };
 
 /* Runs style over f's URLs (FETCH_COMIC) with `threads` workers and, if
@@ -104,8 +116,9 @@ int support_fetch_check_errors(const struct support_fetch_run *run, const struct
                                struct err *err);
 
 /* At some instant at least min_inflight "feed" or "head" requests were in
- * flight (fetch_peak_inflight); with min_workers > 1, spans also ran on at
- * least that many distinct threads. */
+ * flight (fetch_peak_inflight, on the wire); with min_workers > 1, spans also
+ * ran on at least that many distinct threads; and the run did not busy-wait
+ * (CPU time, see SUPPORT_BUSY_SHARE). */
 int support_fetch_check_concurrent(const struct support_fetch_run *run, size_t min_inflight,
                                    size_t min_workers, struct err *err);
 

@@ -21,6 +21,7 @@
  *
  *     grade: done 4 of 4          items the participant's code completed
  *     grade: speed 0.812 0.455 2  seconds for linear_run and for theirs, cores
+ *     grade: solution 0.430       seconds for the exercise's reference solution
  *     grade: error <sentence>     the driver itself could not do its job
  *
  * Exit status: GRADE_DRIVER_OK, _INCOMPLETE (the participant's code did not
@@ -56,7 +57,14 @@ struct drive_result {
     int done, total;    /* items completed by the participant's code, of how many */
     double reference_s; /* speed: seconds for the linear reference ... */
     double yours_s;     /* ... and for the participant's entry point */
+    double solution_s;  /* ... and for the exercise's reference solution; 0: not timed */
 };
+
+/* The reference solution's entry point (pool_run for 05), linked into the
+ * speed driver under this name (Makefile: reference.o); NULL in the races
+ * and memory drivers, which do not link it. Declared void(void), the type
+ * GCC lets be cast to any function type: cast it to the entry point's. */
+void grade_reference_run(void) __attribute__((weak));
 
 struct driver {
     const char *track; /* "blur", "fetch": the track column of exercises.txt */

@@ -101,6 +101,8 @@ static int drive(const char *mode, const char *id, const char *log_path, struct 
         fprintf(report, GRADE_DRIVER_DONE " %d of %d\n", r.done, r.total);
         if (strcmp(mode, "speed") == 0)
             fprintf(report, GRADE_DRIVER_SPEED " %.4f %.4f %ld\n", r.reference_s, r.yours_s, cores);
+        if (strcmp(mode, "speed") == 0 && r.solution_s > 0)
+            fprintf(report, GRADE_DRIVER_SOLUTION " %.4f\n", r.solution_s);
     }
     runlog_close(log);
     free(list);
