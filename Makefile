@@ -342,6 +342,7 @@ check-exercises: grader
 # `make watch` must leave no inotifywait behind (tests/grade/watch.sh).
 check-grader: grader
 	@tests/grade/planted.sh $(BUILD)
+	@tests/grade/planted_evidence.sh $(BUILD)
 	@tests/grade/watch.sh $(BUILD)
 
 -include $(shell find $(BUILD)/tsan $(BUILD)/asan -name '*.d' 2>/dev/null)

@@ -12,7 +12,7 @@
 #   dead     a worker returns holding the lock          -> ✗ correct: a deadlock, where
 #            each thread waits (pthread_mutex_lock at pool.c:25, held by a thread
 #            that has ended); races and memory still run, and stop on their own
-#   barrier  06 rows: thread 1 skips a barrier          -> ✗ correct: pthread_barrier_wait
+#   barrier  06 rows: thread 1 leaves before a barrier         -> ✗ correct: pthread_barrier_wait
 #   big      malloc and touch 10 GiB                    -> ✗ memory: asked for 10 GiB; limit 2 GiB
 #   setsid   a worker's child leaves with setsid()      -> ✗ memory: left 1 process running;
 #            and no process of it survives the grade
@@ -127,7 +127,7 @@ plant chatty 05-pool -e 's/^#include <stdlib.h>/#include <stdio.h>\n&/' \
 plant dead 05-pool \
     -e 's/^\( *\)if (i < p->b->count)$/\1if (i >= p->b->count)\n\1    return NULL; \/* planted: returns holding the lock *\/\n&/'
 plant barrier 06-rows \
-    -e 's|^\( *\)pthread_barrier_wait(&job->barrier); /\* every row of tmp is written \*/|\1if (t != 1) /* planted: thread 1 skips this barrier */\n\1    pthread_barrier_wait(\&job->barrier);|'
+    -e 's|^\( *\)if (job->done)$|\1if (job->done \|\| me->t == 1) /* planted: thread 1 leaves before any barrier */|'
 plant big 05-pool -e 's/^#include <stdlib.h>/#include <string.h>\n&/' \
     -e 's/^\( *\)batch_process(p->b, i);/&\n\1char *big = malloc(10ull << 30); \/* planted: 10 GiB *\/\n\1memset(big, 1, 10ull << 30);\n\1free(big);/'
 plant setsid 05-pool -e 's/^#include <stdlib.h>/#include <sys\/prctl.h>\n#include <unistd.h>\n&/' \
