@@ -211,6 +211,7 @@ static void run_tests(const struct grade_opts *o, const struct exercise *ex, con
                             .timeout_s = ex->timeout + 10,
                             .cap = GRADE_OUTPUT_CAP,
                             .stall_s = GRADE_STALL_S,
+                            .spin_s = GRADE_SPIN_S,
                             .source = card->source};
     struct grade_proc p;
     struct err err = {0};
@@ -560,6 +561,7 @@ static void run_driver(const struct grade_opts *o, const struct exercise *ex, co
                                 *hung && ex->timeout > AFTER_HANG_S ? AFTER_HANG_S : ex->timeout,
                             .cap = GRADE_OUTPUT_CAP,
                             .stall_s = GRADE_STALL_S,
+                            .spin_s = GRADE_SPIN_S,
                             .sanitized = check != CHECK_SPEEDUP,
                             .progress_path = runlog_tmp,
                             .source = card->source};

@@ -47,6 +47,7 @@ enum grade_stop {
     GRADE_STOP_NONE,
     GRADE_STOP_TIMEOUT, /* the run's timeout passed while it was still busy */
     GRADE_STOP_STALL,   /* no progress for GRADE_STALL_S seconds: a hang */
+    GRADE_STOP_SPIN,    /* busy, but nothing to show for GRADE_SPIN_S seconds: an endless loop */
     GRADE_STOP_MEMORY,  /* the tree's resident memory passed GRADE_LIMIT_RSS */
     GRADE_STOP_PROCS,   /* more than GRADE_LIMIT_PROCS processes at once */
 };
@@ -62,10 +63,10 @@ struct grade_proc {
     size_t dropped; /* bytes over the cap, read and thrown away */
     /* Contained runs only (grade_proc_run_contained): */
     enum grade_stop stop;       /* why it was stopped, GRADE_STOP_NONE if it ended */
-    double stalled_s;           /* GRADE_STOP_STALL: seconds without progress */
+    double stalled_s;           /* GRADE_STOP_STALL, _SPIN: seconds without progress */
     unsigned long long peak;    /* GRADE_STOP_MEMORY: bytes resident; _PROCS: processes */
     int survivors;              /* descendants still alive when it ended, then killed */
-    char where[GRADE_TEXT_MAX]; /* GRADE_STOP_STALL: where each thread waits, or "" */
+    char where[GRADE_TEXT_MAX]; /* GRADE_STOP_STALL, _SPIN: where each thread is, or "" */
 };
 
 /* Runs argv[0] (found on PATH) with argv, in its own process group, with
@@ -85,6 +86,9 @@ struct grade_run {
     int timeout_s;             /* wall-clock limit, even when it keeps progressing */
     size_t cap;                /* bytes of output kept */
     int stall_s;               /* no progress this long is a hang; 0: never */
+    int spin_s;                /* CPU used but nothing else (no output, no growth of
+                                  progress_path, no process started or ended) this
+                                  long is an endless loop; 0: never */
     int sanitized;             /* a sanitizer binary: no address-space limit */
     const char *progress_path; /* a file whose growth is progress (the run log), or NULL */
     const char *source;        /* the participant's file: a hang shows where its
@@ -114,6 +118,7 @@ int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, si
 
 #define GRADE_STALL_S 10                 /* seconds without progress: a hang */
 #define GRADE_STALL_CPU_MS 200           /* less CPU than this in GRADE_STALL_S: no progress */
+#define GRADE_SPIN_S 25 /* seconds of CPU with nothing else to show: an endless loop */
 #define GRADE_LIMIT_AS (4ull << 30)      /* address space of an unsanitized process */
 #define GRADE_LIMIT_RSS (2ull << 30)     /* resident memory of the whole tree */
 #define GRADE_LIMIT_ALLOC_MB 2048        /* largest single malloc under a sanitizer */

@@ -83,6 +83,8 @@ static ssize_t drain(int fd, struct grade_proc *p, size_t cap)
 /* What the watcher of a contained run remembers between samples. */
 struct watch {
     uint64_t next_sample, last_progress;
+    uint64_t last_visible;          /* the last output, run-log growth or process change */
+    unsigned long long cpu_visible; /* CPU ticks of the tree then */
     unsigned long long cpu, out, file; /* at the last progress */
     size_t procs;
 };
@@ -148,8 +150,25 @@ static int look(const struct grade_run *r, struct watch *w, uint64_t now, struct
         (unsigned long long)(GRADE_STALL_CPU_MS * (hz > 0 ? hz : 100)) / 1000;
     unsigned long long out = p->len + p->dropped, file = file_size(r->progress_path);
     /* CPU can go down (a process ended); anything that moved is progress. */
-    if (cpu >= w->cpu + min_ticks || cpu < w->cpu || out != w->out || file != w->file ||
-        alive != w->procs) {
+    /* CPU alone is progress for a hang, not for an endless loop: a loop
+     * burns CPU and shows nothing else, a working program shows something
+     * (a span, a line, a test's process) every few seconds. */
+    int visible = out != w->out || file != w->file || alive != w->procs;
+    if (visible || w->last_visible == 0 || cpu < w->cpu_visible) {
+        w->last_visible = now;
+        w->cpu_visible = cpu;
+    }
+    /* Busy: at least half a core on average since it last showed something. */
+    double unseen = clock_seconds(w->last_visible, now);
+    int busy = (double)(cpu - w->cpu_visible) >= unseen * (double)(hz > 0 ? hz : 100) / 2;
+    if (r->spin_s > 0 && unseen >= r->spin_s && busy) {
+        p->stop = GRADE_STOP_SPIN;
+        p->stalled_s = unseen;
+        if (r->source != NULL)
+            take_stacks(r, list, n, p);
+        return 1;
+    }
+    if (cpu >= w->cpu + min_ticks || cpu < w->cpu || visible) {
         w->last_progress = now;
         w->cpu = cpu;
         w->out = out;
@@ -289,6 +308,12 @@ int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, si
         return snprintf(buf, cap,
                         "no progress for %.0f s (no CPU used, no output), stopped after %.1f s: "
                         "a deadlock?%s%s",
+                        p->stalled_s, p->seconds, p->where[0] != '\0' ? " " : "", p->where);
+    case GRADE_STOP_SPIN:
+        return snprintf(buf, cap,
+                        "busy for %.0f s with nothing to show (CPU used, but no output, no new "
+                        "span, no process started or ended), stopped after %.1f s: an endless "
+                        "loop?%s%s",
                         p->stalled_s, p->seconds, p->where[0] != '\0' ? " " : "", p->where);
     case GRADE_STOP_MEMORY:
         grade_limits_size(p->peak, size, sizeof size);

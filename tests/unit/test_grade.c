@@ -272,6 +272,51 @@ Test(grade_limits, a_busy_loop_is_not_a_deadlock)
     grade_proc_free(&p);
 }
 
+/* A program that only burns CPU - no output, no process started or ended -
+ * for spin_s seconds is an endless loop: stopped then, not at its timeout. */
+Test(grade_limits, a_loop_with_nothing_to_show_is_stopped_as_endless)
+{
+    char *argv[] = {"sh", "-c", "echo started; while :; do :; done", NULL};
+    struct grade_run r = contained(argv);
+    r.timeout_s = 600;
+    r.stall_s = 1;
+    r.spin_s = 2;
+    struct grade_proc p;
+    struct err err = {0};
+    cr_assert_eq(grade_proc_run_contained(&r, &p, &err), 0, "%s", err.msg);
+    cr_expect_eq(p.stop, GRADE_STOP_SPIN);
+    cr_expect_eq(p.timed_out, 1);
+    cr_expect_geq(p.stalled_s, 2.0);
+    char buf[512];
+    cr_assert_gt(grade_proc_describe(&p, 600, buf, sizeof buf), 0);
+    cr_expect(strstr(buf, "busy for 2 s with nothing to show") != NULL &&
+                  strstr(buf, "an endless loop?") != NULL,
+              "got: %s", buf);
+    grade_proc_free(&p);
+}
+
+/* A program that shows progress - a line every second of wall time, busy
+ * all along - is not an endless loop, however long it computes: it runs to
+ * its end, past spin_s. */
+Test(grade_limits, a_busy_program_that_shows_progress_is_left_alone)
+{
+    char *argv[] = {"awk",
+                    "BEGIN { for (i = 0; i < 8; i++) { t = systime(); while (systime() == t) {} "
+                    "print \"second\", i; fflush() } }",
+                    NULL};
+    struct grade_run r = contained(argv);
+    r.timeout_s = 600;
+    r.stall_s = 5;
+    r.spin_s = 5;
+    struct grade_proc p;
+    struct err err = {0};
+    cr_assert_eq(grade_proc_run_contained(&r, &p, &err), 0, "%s", err.msg);
+    cr_expect_eq(p.stop, GRADE_STOP_NONE);
+    cr_expect_eq(p.status, 0);
+    cr_expect(strstr(p.output, "second 7") != NULL, "got: %s", p.output);
+    grade_proc_free(&p);
+}
+
 /* gdb attaches to a process of the grader's tree; `sleep` has no frame in
  * the participant's file, so nothing is described, but it is no error. */
 Test(grade_hang, gdb_attaches_to_a_waiting_process)
