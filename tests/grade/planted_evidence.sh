@@ -2,15 +2,20 @@
 # planted_evidence.sh - does each mistake of issue 10 fail the check that
 # should catch it, with a message that names the cause?
 #
-# Grades every copy in tests/grade/planted/ (see its README) with
-# `retreat grade --dir` and checks that the card has the expected line: the
-# failed check, and words of the explanation. Two planted cases are left
-# out on purpose, because their failure is a matter of chance and this
-# script must not be: split-take (REPEAT=20 finds it; see docs/GRADING.md)
-# and detached/14-capstone (the sanitizer sees the freed channel only if a
-# worker touches it before the process ends).
+# Each case is a patch, tests/grade/planted/NAME--NN-name.patch (see its
+# README), against the current reference solution solutions/NN-name/: the
+# script copies that folder to $BUILD/planted-evidence/NAME/NN-name/, applies
+# the patch there, grades the copy with
+# `retreat grade --dir $BUILD/planted-evidence/NAME N` and checks that the
+# card has the expected line: the failed check, and words of the explanation.
+# A patch that no longer applies fails loudly, naming its case.
 #
-# The alt-* copies are correct alternatives (an atomic_fetch_add counter, the
+# Two planted cases are left out on purpose, because their failure is a
+# matter of chance and this script must not be: split-take (REPEAT=20 finds
+# it; see docs/GRADING.md) and detached--14-capstone (the sanitizer sees the
+# freed channel only if a worker touches it before the process ends).
+#
+# The alt-* patches are correct alternatives (an atomic_fetch_add counter, the
 # calling thread as a worker, curl_multi_wait): every check must pass.
 #
 # Usage: tests/grade/planted_evidence.sh [BUILD]   (from the top of the tree;
@@ -19,13 +24,39 @@ set -u
 BUILD=${1:-build}
 RETREAT=$BUILD/retreat
 P=tests/grade/planted
+SCRATCH=$BUILD/planted-evidence
 failures=0
 
-# expect NAME N CHECK PATTERN: the card of $P/NAME, exercise N, fails CHECK
+# planted NAME N: copies solutions/NN-name/ to $SCRATCH/NAME/NN-name/, applies
+# $P/NAME--NN-name.patch there and prints $SCRATCH/NAME, the folder for
+# `retreat grade --dir`; says which case and fails if the patch does not apply.
+planted() {
+    name=$1 n=$(printf '%02d' "$2")
+    sol=$(ls -d solutions/"$n"-*/ 2>/dev/null | head -n 1)
+    sol=${sol%/}
+    ex=${sol#solutions/}
+    patchfile=$P/$name--$ex.patch
+    dir=$SCRATCH/$name/$ex
+    if [ -z "$sol" ] || [ ! -f "$patchfile" ]; then
+        echo "planted_evidence.sh: ✗ $name: no $P/$name--$n-*.patch for solutions/$n-*/" >&2
+        return 1
+    fi
+    rm -rf "$dir" && mkdir -p "$dir" && cp -R "$sol"/. "$dir"/ || return 1
+    # The patch names solutions/NN-name/FILE.c: -p2 leaves FILE.c.
+    if ! patch -s --batch --no-backup-if-mismatch -p2 -d "$dir" < "$patchfile" >&2; then
+        echo "planted_evidence.sh: ✗ $name: $patchfile does not apply to $sol/:" \
+             "the solution changed shape; re-make the patch (see $P/README)" >&2
+        return 1
+    fi
+    printf '%s\n' "$SCRATCH/$name"
+}
+
+# expect NAME N CHECK PATTERN: the card of the NAME patch, exercise N, fails CHECK
 # and its text (joined into one line) matches the grep -E PATTERN.
 expect() {
     name=$1 n=$2 check=$3 pattern=$4
-    card=$("$RETREAT" grade --build "$BUILD" --dir "$P/$name" "$n" 2>&1)
+    dir=$(planted "$name" "$n") || { failures=$((failures + 1)); return; }
+    card=$("$RETREAT" grade --build "$BUILD" --dir "$dir" "$n" 2>&1)
     # The card wraps long lines: join each check's lines into one.
     joined=$(printf '%s\n' "$card" | awk '
         /^  (✓|✗|·|-) / { if (line != "") print line; line = $0; next }
@@ -60,7 +91,8 @@ expect detached 4 memory '(was it joined|thread T[0-9]+)'
 # passes NAME N: a correct alternative the checks must not reject.
 passes() {
     name=$1 n=$2
-    card=$("$RETREAT" grade --build "$BUILD" --dir "$P/$name" "$n" 2>&1)
+    dir=$(planted "$name" "$n") || { failures=$((failures + 1)); return; }
+    card=$("$RETREAT" grade --build "$BUILD" --dir "$dir" "$n" 2>&1)
     if printf '%s\n' "$card" | grep -q "all [0-9]* checks pass"; then
         echo "planted_evidence.sh: ✓ $name: every check passes"
     else

@@ -2,8 +2,9 @@
  * something useful (issue 10, point 5).
  *
  * The reports are real ones, cut to what the parser reads, from the planted
- * cases in tests/grade/planted/ (GCC 12's libsanitizer, Debian 12's libcurl
- * without symbols). Before, the first three gave "memcmp() at
+ * cases of tests/grade/planted/ (GCC 12's libsanitizer, Debian 12's libcurl
+ * without symbols); POOL is where planted_evidence.sh now grades them.
+ * Before, the first three gave "memcmp() at
  * sanitizer_common_interceptors.inc:891", "curl_share_init() ... run_style()
  * at drive_fetch.c:80" (the grader's own driver) and "in an unknown place".
  */
@@ -13,7 +14,7 @@
 
 #include "grade.h"
 
-#define POOL "tests/grade/planted/no-share-locks/11-fetch-pool/fetch_pool.c"
+#define POOL "build/planted-evidence/no-share-locks/11-fetch-pool/fetch_pool.c"
 
 /* no-share-locks: the share handle without its lock functions. */
 static const char curl_race[] =
