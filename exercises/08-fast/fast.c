@@ -113,12 +113,17 @@ struct fast_job {
     int started;
 };
 
-/* A sum of boxes rounded to the nearest byte; float error may overshoot
- * [0, 255] a little. */
+/* A sum of boxes rounded to the nearest byte. No clamp to [0, 255] is
+ * needed: a box's weights (alpha included) are positive and add up to 1, so
+ * each of its outputs lies between the smallest and the largest of its
+ * inputs, and so does a stack of boxes; float rounding in the running sums
+ * strays by a few thousandths of a level, far less than the half level
+ * that would carry v + 0.5 out of [0, 256). A clamp here cost 16% of the
+ * blur's time: SSE2, which the compiler targets, has no instruction for it
+ * on 32-bit ints. */
 static inline uint8_t to_byte(float v)
 {
-    int i = (int)(v + 0.5f); /* in ints, the compiler vectorizes the clamp */
-    return (uint8_t)(i < 0 ? 0 : i > 255 ? 255 : i);
+    return (uint8_t)(int)(v + 0.5f);
 }
 
 /* Rows per block of the horizontal phase: as many as fill the lanes. */
