@@ -77,8 +77,10 @@ static int jpeg_failure(tjhandle tj, size_t total, const char *where, struct err
  * pages): the decoder writes every byte of fresh memory, and with 4 KB pages
  * that is a page fault per 4 KB, a quarter of the decode's CPU time in
  * `perf record` (the kernel's exc_page_fault and friends). Hinted, decoding
- * the eight workshop photos took 15% less CPU (0.88 s against 1.03, best of
- * 5). Only the 2 MB-aligned part of the block can be hinted; malloc, not
+ * the eight workshop photos in a loop took 15% less CPU (0.88 s against
+ * 1.03, best of 5); with TJFLAG_FASTUPSAMPLE below, linear's decode phase in
+ * `retreat bench` went from 0.86-0.88 s to 0.79-0.82 s (a shared machine:
+ * roughly). Only the 2 MB-aligned part of the block can be hinted; malloc, not
  * aligned_alloc, so that tests/alloc still fails this allocation. A hint:
  * if the kernel refuses it, nothing changes but the speed. */
 static void huge_page_hint(void *p, size_t size)
@@ -134,8 +136,8 @@ int img_jpeg_decode(const unsigned char *data, size_t size, struct img *im, stru
      * FASTUPSAMPLE: most photos store colour at half resolution (4:2:0);
      * by default libjpeg interpolates it back ("fancy upsampling"), with
      * this flag it repeats each colour sample over its 2x2 pixels. Decoding
-     * the eight workshop photos took 6% less CPU time (0.94 s against 1.01,
-     * best of 5). Every photo retreat decodes is then blurred, at sigma 0.5
+     * the eight workshop photos in a loop took 6% less CPU time (0.94 s
+     * against 1.01, best of 5). Every photo retreat decodes is then blurred, at sigma 0.5
      * or more, which smooths colour far more than that interpolation does;
      * tests/unit/test_img.c's round trips stay within their bounds. Not
      * FASTDCT: the less accurate IDCT saved nothing more (0.94 s with both
