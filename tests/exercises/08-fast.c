@@ -308,8 +308,8 @@ Test(concurrent, batch_style_is_a_pool, .timeout = 60)
     cr_assert(support_files_make(&f, SUPPORT_GOOD, 0, &err) == 0, "%s", err.msg);
     int rc = support_concurrent(fast_run, "fast", &f, 2, "decode", 2, &err);
     cr_expect(rc == 0,
-              "%s. fast_run() should be exercise 05's pool: each worker decodes, blurs and "
-              "encodes whole images, so that the codecs run on every core too",
+              "%s (fast_run() should be exercise 05's pool: each worker decodes, blurs and "
+              "encodes whole images, so that the codecs run on every core too)",
               err.msg);
     struct support_run run;
     cr_assert(support_run_style(&run, fast_run, "fast", &f, SUPPORT_SIGMA, 2, &err) == 0, "%s",
