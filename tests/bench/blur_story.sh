@@ -98,10 +98,12 @@ END {
             cpu[name[i]]
     print ""
     # A concurrent style given both cores shows 150% or more; well under
-    # that, the machine was busy and the ratios below say little.
+    # that, the machine was busy and the ratios below say little. Not rows:
+    # its second thread waits while the first decodes and encodes (Amdahl),
+    # so it stays under 150% by design.
     starved = ""
     for (i = 1; i <= n; i++)
-        if (name[i] != "linear" && cpu[name[i]] < 150)
+        if (name[i] != "linear" && name[i] != "rows" && cpu[name[i]] < 150)
             starved = starved " " name[i]
     if (starved != "")
         printf "  NOTE  starved (CPU under 150%%):%s - another process had a core; measure again\n\n", starved
