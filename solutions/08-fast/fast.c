@@ -270,20 +270,24 @@ static int vertical(struct fast_job *j)
         size_t x0 = (size_t)s * FAST_STRIP;
         size_t cols = n - x0 < FAST_STRIP ? n - x0 : FAST_STRIP; /* the last strip is narrower */
         for (int y = -m; y < h + m; y++) {
-            /* Whole strip rows (a fixed bound: vectorized); the last strip,
-             * narrower, through a copy padded with zeros. */
-            uint8_t in[FAST_STRIP] = {0};
-            memcpy(in, img_row(j->dst, y < 0 ? 0 : y < h ? y : h - 1) + x0, cols);
+            /* Whole strip rows, with the fixed bound FAST_STRIP: vectorized.
+             * The last strip, narrower, through a copy padded with zeros. */
+            const uint8_t *row = img_row(j->dst, y < 0 ? 0 : y < h ? y : h - 1) + x0;
+            uint8_t padded[FAST_STRIP] = {0};
+            if (cols < FAST_STRIP)
+                row = memcpy(padded, row, cols);
             float *to = strip[0] + (ptrdiff_t)y * FAST_STRIP;
             for (int i = 0; i < FAST_STRIP; i++)
-                to[i] = in[i];
+                to[i] = row[i];
         }
         const float *out = box_passes(strip, h, m, &j->box);
         for (int y = 0; y < h; y++) {
-            uint8_t row[FAST_STRIP];
+            uint8_t *row = img_row(j->dst, y) + x0, padded[FAST_STRIP];
+            uint8_t *to = cols < FAST_STRIP ? padded : row;
             for (int i = 0; i < FAST_STRIP; i++)
-                row[i] = to_byte(out[(ptrdiff_t)y * FAST_STRIP + i]);
-            memcpy(img_row(j->dst, y) + x0, row, cols);
+                to[i] = to_byte(out[(ptrdiff_t)y * FAST_STRIP + i]);
+            if (cols < FAST_STRIP)
+                memcpy(row, padded, cols);
         }
     }
     strip_free(strip[0], m);
