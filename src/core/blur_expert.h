@@ -30,10 +30,14 @@
  * a destination of another shape, or no memory. */
 int blur_expert(const struct img *src, struct img *dst, float sigma, int threads, struct err *err);
 
-/* The batch style built on it: image after image, decode, blur_expert() on
- * b->threads threads (timed as a "blur" span), encode. Like the ladder's
- * styles it returns 0 when it ran, whatever happened to the items (their
- * results[] say). */
+/* The batch style built on it: a pool of min(b->threads, count) workers
+ * (the calling thread is one of them) that take whole images from a shared
+ * index and run decode, blur_expert() (timed as a "blur" span) and encode,
+ * each step on the worker that took the image. Each blur runs on
+ * b->threads / workers threads: 1 for a batch of at least b->threads
+ * images, so that the codecs run in parallel too. Like the ladder's styles
+ * it returns 0 when it ran, whatever happened to the items (their results[]
+ * say). */
 int blur_expert_run(const struct blur_batch *b);
 
 #endif

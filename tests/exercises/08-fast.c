@@ -10,7 +10,9 @@
  *   concurrent  fast_blur(threads = 3) runs on more than one thread, and on
  *               no more than three. fast_blur() writes no run log (it is a
  *               plain function, like blur_gauss()), so the test watches the
- *               process's threads in /proc/self/task instead.
+ *               process's threads in /proc/self/task instead. And fast_run()
+ *               is a pool: two images decoded at once (the codecs must not
+ *               wait on one thread), on no more workers than allowed.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -294,4 +296,26 @@ Test(concurrent, fast_blur_uses_threads, .timeout = 60)
               "fast_blur(threads = 3) had %zu threads of its own running at once: use at most "
               "`threads` (the calling thread may be one of them)",
               most);
+}
+
+/* The batch style is exercise 05's pool (README, "the fastest blur is wasted
+ * if the codecs wait on one thread"): decodes of two images overlap on two
+ * workers, and there are never more workers than b->threads. */
+Test(concurrent, batch_style_is_a_pool, .timeout = 60)
+{
+    struct support_files f;
+    struct err err = {0};
+    cr_assert(support_files_make(&f, SUPPORT_GOOD, 0, &err) == 0, "%s", err.msg);
+    int rc = support_concurrent(fast_run, "fast", &f, 2, "decode", 2, &err);
+    cr_expect(rc == 0,
+              "%s (fast_run() should be exercise 05's pool: each worker decodes, blurs and "
+              "encodes whole images, so that the codecs run on every core too)",
+              err.msg);
+    struct support_run run;
+    cr_assert(support_run_style(&run, fast_run, "fast", &f, SUPPORT_SIGMA, 2, &err) == 0, "%s",
+              err.msg);
+    rc = support_check_workers(&run, &f, "decode", 2, &err);
+    support_run_free(&run);
+    support_files_free(&f);
+    cr_expect(rc == 0, "with b->threads = 2: %s", err.msg);
 }

@@ -353,11 +353,17 @@ static void check_faults(const char *work)
         {"good2.png", 17, 12, 4},
         {"fail_v.png", 30, FAIL_V_HEIGHT, 4},
     };
+    /* fast and expert are pools over images: they split one image only
+     * over the threads left when every image has its worker. So they get
+     * WORKERS threads for each image, and split each over WORKERS. */
     static const struct {
         const char *name;
         int (*run)(const struct blur_batch *b);
         int tolerance;
-    } splitters[] = {{"rows", rows_run, 0}, {"fast", fast_run, 4}, {"expert", blur_expert_run, 4}};
+        int threads;
+    } splitters[] = {{"rows", rows_run, 0, WORKERS},
+                     {"fast", fast_run, 4, WORKERS * FAULT_IMAGES},
+                     {"expert", blur_expert_run, 4, WORKERS * FAULT_IMAGES}};
     struct err err = {0};
     char paths[FAULT_IMAGES][512];
     const char *inputs[FAULT_IMAGES];
@@ -407,7 +413,7 @@ static void check_faults(const char *work)
                 .count = FAULT_IMAGES,
                 .out_dir = out_dir,
                 .sigma = SIGMA, /* below 2: fast runs the row passes too */
-                .threads = WORKERS,
+                .threads = splitters[s].threads,
                 .log = log,
                 .results = results,
             };

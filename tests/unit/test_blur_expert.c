@@ -241,3 +241,78 @@ Test(blur_expert, batch_style_blurs_the_good_files_and_names_the_bad)
     rmdir(out_dir);
     rmdir(dir);
 }
+
+/* The batch style is a pool over images (issue 9 point 5): with 2 threads
+ * and 6 images, the images are decoded by two workers, not one after the
+ * other by the caller, so that the codecs run in parallel too; and every
+ * image's decode, blur and encode are on the worker that took it. Counted
+ * from the run log, no clock: a worker may by chance take every image before
+ * the other starts, so the run is tried up to 20 times. */
+Test(blur_expert, batch_style_is_a_pool_over_images, .timeout = 120)
+{
+    char dir[] = "/tmp/retreat-test-expert-pool-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    enum { N = 6 };
+    char paths[N][300], out_dir[300], result[400];
+    const char *inputs[N];
+    struct err err;
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    cr_assert_eq(mkdir(out_dir, 0755), 0);
+    for (int i = 0; i < N; i++) {
+        struct img in;
+        make_image(&in, 400, 300, 3, (unsigned)i + 20);
+        snprintf(paths[i], sizeof paths[i], "%s/p%d.png", dir, i);
+        cr_assert_eq(img_save(paths[i], &in, &err), 0, "%s", err.msg);
+        img_free(&in);
+        inputs[i] = paths[i];
+    }
+    size_t decoders = 0;
+    for (int attempt = 0; attempt < 20 && decoders < 2; attempt++) {
+        struct runlog *log;
+        cr_assert_eq(runlog_open_memory(&log, &err), 0, "%s", err.msg);
+        struct blur_result results[N] = {0};
+        struct blur_batch b = {.style = "expert",
+                               .inputs = inputs,
+                               .count = N,
+                               .out_dir = out_dir,
+                               .sigma = 5.0f,
+                               .threads = 2,
+                               .log = log,
+                               .results = results};
+        cr_assert_eq(blur_expert_run(&b), 0);
+        struct runlog_span *spans;
+        size_t count;
+        cr_assert_eq(runlog_snapshot(log, &spans, &count, &err), 0, "%s", err.msg);
+        runlog_close(log);
+        cr_expect_eq(count, 3 * N, "%zu spans, expected decode, blur and encode of %d images",
+                     count, N);
+        for (int i = 0; i < N; i++) {
+            cr_expect_eq(results[i].status, BLUR_DONE, "%s", results[i].error);
+            long worker = -1;
+            for (size_t k = 0; k < count; k++) {
+                if (spans[k].index != i)
+                    continue;
+                if (worker == -1)
+                    worker = spans[k].worker;
+                cr_expect_eq(spans[k].worker, worker,
+                             "image %d: its %s ran on thread %ld, its other steps on %ld", i,
+                             spans[k].phase, spans[k].worker, worker);
+            }
+        }
+        decoders = runlog_workers(spans, count, "expert", "decode");
+        free(spans);
+        cr_expect_leq(decoders, 2, "%zu threads decoded, with threads = 2", decoders);
+    }
+    cr_expect_eq(decoders, 2,
+                 "the images were decoded by %zu thread(s) in 20 runs, not by a pool of 2",
+                 decoders);
+    for (int i = 0; i < N; i++) {
+        struct blur_batch b = {.inputs = inputs, .count = N, .out_dir = out_dir};
+        cr_assert_eq(batch_output_path(&b, (size_t)i, result, sizeof result, &err), 0, "%s",
+                     err.msg);
+        unlink(result);
+        unlink(paths[i]);
+    }
+    rmdir(out_dir);
+    rmdir(dir);
+}
