@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "comicsrv.h"
 #include "fetch.h"
+#include "ladder.h"
 #include "styles.h"
 
 int main(int argc, char **argv)
