@@ -375,7 +375,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # instead of linking Debian's -lstb, so the fuzzer sees coverage inside the
 # decoder and ASan checks its memory accesses. libturbojpeg and libpng are
 # linked from Debian as they are (LDLIBS), without coverage.
-FUZZ_SRC_fuzz_img        := src/core/img.c src/core/img_jpeg.c src/core/img_png.c src/core/err.c \
+FUZZ_SRC_fuzz_img        := src/core/img.c src/core/img_jpeg.c src/core/img_png.c src/core/mem.c src/core/err.c \
                             tests/fuzz/stb.c
 FUZZ_SRC_fuzz_runlog     := src/core/runlog.c src/core/runlog_stats.c src/core/clock.c src/core/err.c
 FUZZ_SRC_fuzz_feed       := src/core/feed.c src/core/err.c
@@ -632,7 +632,7 @@ check-opencv: check-deps $(BUILD)/bench/blurtime
 # ASan and LeakSanitizer check each run. The linker's --wrap routes our code's
 # (and the compiled-in stb_image's) malloc, calloc, realloc and strdup through
 # its counter; libxml2 and jansson are hooked at run time. About 10 s.
-ALLOC_SRC   := tests/alloc/alloc_fail.c src/core/img.c src/core/img_jpeg.c src/core/img_png.c \
+ALLOC_SRC   := tests/alloc/alloc_fail.c src/core/img.c src/core/img_jpeg.c src/core/img_png.c src/core/mem.c \
                src/core/feed.c src/core/runlog.c src/core/runlog_stats.c src/tools/readstate.c \
                src/core/clock.c src/core/err.c
 ALLOC_BIN   := $(BUILD)/alloc/alloc_fail

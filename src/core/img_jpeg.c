@@ -23,10 +23,10 @@
  * warns about but can show; retreat refuses those too, and says why.)
  */
 #include "img_codec.h"
+#include "mem.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <turbojpeg.h>
 
@@ -72,25 +72,11 @@ static int jpeg_failure(tjhandle tj, size_t total, const char *where, struct err
     return err_set(err, "corrupt JPEG (libjpeg: %s, in its %s)", why, where);
 }
 
-/* A hint that the decoded pixels, tens of MB for a camera photo, be backed
- * by 2 MB pages where the kernel has them (madvise mode of transparent huge
- * pages): the decoder writes every byte of fresh memory, and with 4 KB pages
- * that is a page fault per 4 KB, a quarter of the decode's CPU time in
- * `perf record` (the kernel's exc_page_fault and friends). Hinted, decoding
- * the eight workshop photos in a loop took 15% less CPU (0.88 s against
- * 1.03, best of 5); with TJFLAG_FASTUPSAMPLE below, linear's decode phase in
- * `retreat bench` went from 0.86-0.88 s to 0.79-0.82 s (a shared machine:
- * roughly). Only the 2 MB-aligned part of the block can be hinted; malloc, not
- * aligned_alloc, so that tests/alloc still fails this allocation. A hint:
- * if the kernel refuses it, nothing changes but the speed. */
-static void huge_page_hint(void *p, size_t size)
-{
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1),
-              hi = ((uintptr_t)p + size) & ~(huge - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-}
+/* The decoded pixels, tens of MB for a camera photo, get the huge-page hint
+ * (mem.h): decoding the eight workshop photos in a loop took 15% less CPU
+ * with it (0.88 s against 1.03, best of 5); with TJFLAG_FASTUPSAMPLE below,
+ * linear's decode phase in `retreat bench` went from 0.86-0.88 s to
+ * 0.79-0.82 s (a shared machine: roughly). */
 
 int img_jpeg_decode(const unsigned char *data, size_t size, struct img *im, struct err *err)
 {
@@ -129,7 +115,7 @@ int img_jpeg_decode(const unsigned char *data, size_t size, struct img *im, stru
         err_set(err, "out of memory for a %dx%d image", width, height);
         goto done;
     }
-    huge_page_hint(pixels, (size_t)width * 3 * (size_t)height);
+    mem_huge_hint(pixels, (size_t)width * 3 * (size_t)height);
     /* LIMITSCANS: refuse a progressive JPEG of more than 500 scans, which
      * can make libjpeg work for minutes on a few kilobytes.
      *
