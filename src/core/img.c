@@ -22,7 +22,6 @@
 #include <stb_image.h>
 
 #include "img_codec.h"
-#include "mem.h"
 
 int img_check_size(int width, int height, int channels, struct err *err)
 {
@@ -49,7 +48,6 @@ int img_alloc(struct img *im, int width, int height, int channels, struct err *e
     uint8_t *pixels = calloc((size_t)height, stride);
     if (pixels == NULL)
         return err_set(err, "out of memory for a %dx%d image", width, height);
-    mem_huge_hint(pixels, (size_t)height * stride);
     *im = (struct img){width, height, channels, stride, pixels};
     return 0;
 }

@@ -1,12 +1,17 @@
 /* mem.h - memory for big pixel buffers: the huge-page hint.
  *
- * A camera photo is tens of MB of pixels (and the blur's float buffer four
- * times that), written once from start to end right after it is allocated.
- * With 4 KB pages every 4 KB is a page fault: `perf record` showed the
- * kernel's fault handling at about a quarter of the JPEG decode's CPU time,
- * and 17% of the rows style's. mem_huge_hint() asks the kernel to back the
+ * A decoded camera photo is tens of MB of pixels, written once from start
+ * to end right after it is allocated. With 4 KB pages every 4 KB is a page
+ * fault: `perf record` showed the kernel's fault handling at about a quarter
+ * of the JPEG decode's CPU time. mem_huge_hint() asks the kernel to back the
  * block with 2 MB pages where it has them (transparent huge pages in madvise
  * mode, Debian's default): a 512th of the faults.
+ *
+ * Measure before using it elsewhere: on calloc'ed images and on the blur's
+ * float buffer it made the concurrent styles slower in `retreat bench`
+ * (pool 1.68x linear with it, 1.83x without; the kernel zeroes and
+ * compacts 2 MB pages, and two threads faulting them contend), so it is
+ * only on the decoder's output.
  *
  *     float *tmp = malloc(size);
  *     if (tmp != NULL)
