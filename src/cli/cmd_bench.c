@@ -74,7 +74,8 @@ static void usage(FILE *out)
             "\n"
             "Runs every blur style (or each one named with --style) on the same images\n"
             "(default: the eight workshop photos, 8 to 20 megapixels, in %s,\n"
-            "from the packages %s) and prints a table of timings.\n"
+            "from the packages %s, as baseline JPEGs like a camera's: see\n"
+            "~/.cache/retreat/photos) and prints a table of timings.\n"
             "\n"
             "  --style NAME     run this style (repeatable; default: all), one of:\n",
             PHOTOS_DIR, PHOTOS_PACKAGES);
@@ -434,11 +435,19 @@ int cmd_bench(int argc, char **argv)
     size_t count = (size_t)(argc - optind);
     if (count == 0) {
         struct err perr;
-        if (photos_workshop(&workshop, &nworkshop, &perr) != 0) {
+        struct photos_ready ready;
+        if (photos_workshop(&workshop, &nworkshop, &ready, &perr) != 0) {
             free(o.selected);
             fprintf(stderr, "retreat bench: %s; or name the photos to blur\n", perr.msg);
             return 2;
         }
+        if (ready.originals)
+            fprintf(stderr, "retreat bench: note: %s\n", ready.why.msg);
+        else if (ready.made > 0)
+            fprintf(stderr,
+                    "retreat bench: made baseline copies of %zu workshop photos in %s "
+                    "(once, before timing)\n",
+                    ready.made, ready.dir);
         inputs = (const char *const *)workshop;
         count = nworkshop;
     }

@@ -318,22 +318,10 @@ int img_save(const char *path, const struct img *im, struct err *err)
     return img_save_quality(path, im, IMG_JPEG_QUALITY, err);
 }
 
-int img_save_quality(const char *path, const struct img *im, int jpeg_quality, struct err *err)
+/* Writes data to path atomically: beside the target, then renamed, so that
+ * readers never see a partial file. Takes data (frees it). Errors name path. */
+static int save_bytes(const char *path, unsigned char *data, size_t size, struct err *err)
 {
-    int jpeg = has_extension(path, "jpg") || has_extension(path, "jpeg");
-    if (!jpeg && !has_extension(path, "png"))
-        return err_set(err, "%s: cannot save, name must end in .png, .jpg or .jpeg", path);
-
-    /* Encode first, into memory: an encoder failure then costs no file, and
-     * the file is written with a few large write(2)s. */
-    unsigned char *data;
-    size_t size;
-    int rc = jpeg ? img_jpeg_encode(im, jpeg_quality, &data, &size, err)
-                  : img_png_encode(im, &data, &size, err);
-    if (rc != 0)
-        return err_prefix(err, "%s: ", path);
-
-    /* Write beside the target, then rename: readers never see a partial file. */
     size_t tmp_len = strlen(path) + 32;
     char *tmp = malloc(tmp_len);
     if (tmp == NULL) {
@@ -365,6 +353,36 @@ int img_save_quality(const char *path, const struct img *im, int jpeg_quality, s
     if (failed_errno != 0)
         return err_set(err, "%s: write failed (%s)", path, strerror(failed_errno));
     return 0;
+}
+
+int img_save_quality(const char *path, const struct img *im, int jpeg_quality, struct err *err)
+{
+    int jpeg = has_extension(path, "jpg") || has_extension(path, "jpeg");
+    if (!jpeg && !has_extension(path, "png"))
+        return err_set(err, "%s: cannot save, name must end in .png, .jpg or .jpeg", path);
+
+    /* Encode first, into memory: an encoder failure then costs no file, and
+     * the file is written with a few large write(2)s. */
+    unsigned char *data;
+    size_t size;
+    int rc = jpeg ? img_jpeg_encode(im, jpeg_quality, &data, &size, err)
+                  : img_png_encode(im, &data, &size, err);
+    if (rc != 0)
+        return err_prefix(err, "%s: ", path);
+    return save_bytes(path, data, size, err);
+}
+
+int img_jpeg_rewrite_baseline(const char *from, const char *to, struct err *err)
+{
+    unsigned char *data, *out;
+    size_t size, out_size;
+    if (read_file(from, &data, &size, err) != 0)
+        return -1;
+    int rc = img_jpeg_baseline(data, size, &out, &out_size, err);
+    free(data);
+    if (rc != 0)
+        return err_prefix(err, "%s: ", from);
+    return save_bytes(to, out, out_size, err);
 }
 
 int img_encode_png(const struct img *im, unsigned char **out, size_t *size, struct err *err)

@@ -80,6 +80,11 @@ int img_save(const char *path, const struct img *im, struct err *err);
 /* img_save with the JPEG quality given, 1..100 (ignored for a PNG). */
 int img_save_quality(const char *path, const struct img *im, int jpeg_quality, struct err *err);
 
+/* Writes the JPEG file `from` again as a baseline JPEG named `to`, without
+ * decoding it: same pixels, one scan instead of a progressive file's many
+ * (see img_jpeg.c). Written atomically, like img_save. Errors name the file. */
+int img_jpeg_rewrite_baseline(const char *from, const char *to, struct err *err);
+
 /* Encodes an image as PNG into a malloc'ed buffer (*out, *size). */
 int img_encode_png(const struct img *im, unsigned char **out, size_t *size, struct err *err);
 

@@ -35,6 +35,14 @@ int img_jpeg_decode(const unsigned char *data, size_t size, struct img *im, stru
 int img_jpeg_encode(const struct img *im, int quality, unsigned char **out, size_t *size,
                     struct err *err);
 
+/* Rewrites a JPEG as a baseline (sequential) one without decoding it: its
+ * DCT coefficients are copied as they are (libjpeg's lossless transform),
+ * so the new file decodes to exactly the same pixels. Used for progressive
+ * JPEGs, which decode about three times slower (see photos.c). *out is
+ * malloc'ed. */
+int img_jpeg_baseline(const unsigned char *data, size_t size, unsigned char **out, size_t *out_size,
+                      struct err *err);
+
 /* 1 if data starts with the 8-byte PNG signature. */
 int img_png_sniff(const unsigned char *data, size_t size);
 

@@ -177,3 +177,56 @@ int img_jpeg_encode(const struct img *im, int quality, unsigned char **out, size
     *size = len;
     return 0;
 }
+
+/* A progressive JPEG stores the picture in several scans (a coarse version
+ * first, then refinements), which is good for a web page loading slowly: a
+ * decoder must keep the whole image's coefficients until the last scan, and
+ * libjpeg-turbo's progressive Huffman decoding has no SIMD path. A camera
+ * writes baseline JPEGs, one scan, top to bottom. The transform copies the
+ * coefficients into one scan; nothing is decoded or quantised again. */
+int img_jpeg_baseline(const unsigned char *data, size_t size, unsigned char **out, size_t *out_size,
+                      struct err *err)
+{
+    size_t total = size, skip = 0;
+    if (!img_jpeg_sniff(data, size, &skip))
+        return err_set(err, "not a JPEG (no SOI marker)");
+    data += skip;
+    size -= skip;
+    tjhandle tj = tjInitTransform();
+    if (tj == NULL)
+        return err_set(err, "cannot start the JPEG transformer (%s)", tjGetErrorStr2(NULL));
+    int width, height, subsamp, colorspace;
+    if (tjDecompressHeader3(tj, data, size, &width, &height, &subsamp, &colorspace) != 0 ||
+        tjGetErrorCode(tj) == TJERR_WARNING) {
+        jpeg_failure(tj, total, "header", err);
+        tjDestroy(tj);
+        return -1;
+    }
+    if (img_check_size(width, height, 3, err) != 0) {
+        tjDestroy(tj);
+        return -1;
+    }
+    /* Our buffer, as in img_jpeg_encode(): the worst case for the image
+     * data, plus the input's size for the markers copied with it (EXIF, an
+     * ICC profile), which tjBufSize() does not count. */
+    unsigned long cap = tjBufSize(width, height, subsamp < 0 ? TJSAMP_444 : subsamp);
+    cap = cap == (unsigned long)-1 ? cap : cap + size;
+    unsigned char *buf = cap == (unsigned long)-1 ? NULL : malloc(cap);
+    if (buf == NULL) {
+        tjDestroy(tj);
+        return err_set(err, "out of memory for the JPEG of a %dx%d image", width, height);
+    }
+    unsigned long len = cap;
+    tjtransform xf = {.op = TJXOP_NONE}; /* no TJXOPT_PROGRESSIVE: one scan */
+    if (tjTransform(tj, data, size, 1, &buf, &len, &xf,
+                    TJFLAG_NOREALLOC | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0) {
+        jpeg_failure(tj, total, "image data", err);
+        free(buf);
+        tjDestroy(tj);
+        return -1;
+    }
+    tjDestroy(tj);
+    *out = buf;
+    *out_size = len;
+    return 0;
+}

@@ -10,6 +10,7 @@
  */
 #include "class_client.h"
 #include "path.h"
+#include "xdg.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -29,42 +30,11 @@
 
 /* --- Files and folders -------------------------------------------------------- */
 
-/* $VAR/sub, else $HOME/fallback/sub. */
-static int xdg_path(const char *var, const char *fallback, const char *sub, char *buf, size_t size,
-                    struct err *err)
-{
-    const char *base = getenv(var), *home = getenv("HOME");
-    int n;
-    if (base != NULL && base[0] == '/')
-        n = snprintf(buf, size, "%s/%s", base, sub);
-    else if (home != NULL && home[0] != '\0')
-        n = snprintf(buf, size, "%s/%s/%s", home, fallback, sub);
-    else
-        return err_set(err, "neither $%s nor $HOME is set", var);
-    return n >= 0 && (size_t)n < size ? 0 : err_set(err, "$%s or $HOME is too long", var);
-}
-
-/* mkdir -p of the folder that holds path (mode 0700: tokens live there). */
-static int make_parents(const char *path, struct err *err)
-{
-    char dir[PATH_LEN];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return err_set(err, "cannot make folder %s: %s", dir, strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
-
 /* Writes data to path atomically, mode 0600. */
 static int write_private(const char *path, const char *data, size_t len, struct err *err)
 {
     char tmp[PATH_LEN + 16];
-    if (make_parents(path, err) != 0)
+    if (xdg_make_parents(path, err) != 0)
         return -1;
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

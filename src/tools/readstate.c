@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xdg.h"
+
 #define HEADER "# retreat comics: the comics already read, one link per line\n"
 
 struct readstate {
@@ -104,18 +106,8 @@ int readstate_add(struct readstate *rs, const char *id, struct err *err)
 
 int readstate_default_path(char *buf, size_t size, struct err *err)
 {
-    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    int n;
-    /* The XDG spec says a relative XDG_STATE_HOME is invalid and to be ignored. */
-    if (state != NULL && state[0] == '/')
-        n = snprintf(buf, size, "%s/retreat/read.txt", state);
-    else if (home != NULL && home[0] == '/')
-        n = snprintf(buf, size, "%s/.local/state/retreat/read.txt", home);
-    else
-        return err_set(err, "no place for the read state: set HOME or XDG_STATE_HOME, "
-                            "or give --state FILE");
-    if (n < 0 || (size_t)n >= size)
-        return err_set(err, "the read state path is too long");
+    if (xdg_path("XDG_STATE_HOME", ".local/state", "retreat/read.txt", buf, size, err) != 0)
+        return err_prefix(err, "no place for the read state (give --state FILE): ");
     return 0;
 }
 
@@ -172,20 +164,6 @@ int readstate_load(struct readstate **out, const char *path, struct err *err)
         return -1;
     }
     *out = rs;
-    return 0;
-}
-
-/* mkdir -p of the folder part of path, 0700. */
-static int make_parents(const char *path, struct err *err)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-        *p = '\0';
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return err_set(err, "%s: cannot create the folder %s: %s", path, dir, strerror(errno));
-        *p = '/';
-    }
     return 0;
 }
 
@@ -269,8 +247,8 @@ static size_t excess(const struct readstate *rs)
 int readstate_save(struct readstate *rs, struct err *err)
 {
     rs->dropped = 0;
-    if (make_parents(rs->path, err) != 0)
-        return -1;
+    if (xdg_make_parents(rs->path, err) != 0)
+        return err_prefix(err, "%s: ", rs->path);
     int lock = open_folder(rs->path);
     if (lock < 0)
         return err_set(err, "%s: cannot open its folder to lock it: %s", rs->path, strerror(errno));

@@ -83,8 +83,14 @@ int stream_photos_list(const char *dir, char ***paths, size_t *count, struct err
 {
     *paths = NULL;
     *count = 0;
-    if (dir == NULL)
-        return photos_workshop(paths, count, err);
+    if (dir == NULL) {
+        struct photos_ready ready;
+        if (photos_workshop(paths, count, &ready, err) != 0)
+            return -1;
+        if (ready.originals)
+            fprintf(stderr, "retreat stream: note: %s\n", ready.why.msg);
+        return 0;
+    }
     DIR *d = opendir(dir);
     if (d == NULL)
         return err_set(err, "--photos %s: cannot open the folder (%s)", dir, strerror(errno));

@@ -17,12 +17,17 @@
  * 3 or 4 channels, a tight stride, and a pixel buffer as long as promised.
  * A small decoded image is then encoded again: as PNG it must decode to the
  * very same pixels, as JPEG to an image of the same size.
+ *
+ * Every input is also given to img_jpeg_baseline (the lossless rewrite the
+ * workshop photos get, photos.h): it fails with a message, or writes a JPEG
+ * that, when the input decoded, decodes to the very same pixels.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "img.h"
+#include "img_codec.h"
 
 /* Re-encoding is only tried on images up to this many pixels: enough to
  * cover the encoders' paths, small enough to keep the fuzzer fast. */
@@ -51,6 +56,27 @@ static void round_trip(const struct img *im)
     free(data);
 }
 
+/* The baseline rewrite of the input; im is its decoded image, or NULL. */
+static void baseline(const uint8_t *data, size_t size, const struct img *im)
+{
+    struct err err = {0};
+    unsigned char *out;
+    size_t out_size;
+    if (img_jpeg_baseline(data, size, &out, &out_size, &err) != 0) {
+        if (err.msg[0] == '\0')
+            abort(); /* a failure must say why */
+        return;
+    }
+    struct img back;
+    struct img_diff d;
+    if (im != NULL && (img_load_memory(out, out_size, "baseline.jpg", &back, &err) != 0 ||
+                       img_compare(&back, im, &d, &err) != 0 || d.max_abs != 0))
+        abort(); /* the rewrite is lossless */
+    if (im != NULL)
+        img_free(&back);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct img im;
@@ -58,8 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (img_load_memory(data, size, "fuzz", &im, &err) != 0) {
         if (err.msg[0] == '\0')
             abort(); /* a failure must say why */
+        baseline(data, size, NULL);
         return 0;
     }
+    if (img_jpeg_sniff(data, size, &(size_t){0}))
+        baseline(data, size, &im);
     if (im.width <= 0 || im.height <= 0 || im.width > IMG_MAX_SIDE || im.height > IMG_MAX_SIDE ||
         (uint64_t)im.width * (uint64_t)im.height > IMG_MAX_PIXELS ||
         (im.channels != 3 && im.channels != 4) ||

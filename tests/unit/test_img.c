@@ -639,3 +639,85 @@ Test(img, png_16_bit_is_scaled_not_gamma_converted)
         }
     img_free(&im);
 }
+
+/* 1 if the JPEG has a progressive frame header (SOF2, FF C2). Markers are
+ * never split by entropy-coded data (an FF there is followed by 00). */
+static int is_progressive(const unsigned char *jpg, size_t size)
+{
+    for (size_t i = 0; i + 1 < size; i++)
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC2)
+            return 1;
+    return 0;
+}
+
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    unsigned char *buf = malloc(1 << 20);
+    *size = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* Like the workshop photos: a progressive JPEG, rewritten as a baseline
+ * one, decodes to the very same pixels (no decoding, no requantising). */
+Test(img, progressive_jpeg_rewritten_as_baseline_keeps_every_pixel)
+{
+    size_t size;
+    unsigned char *jpg = make_jpeg(333, 211, &size); /* odd sizes: partial blocks */
+    tjhandle tj = tjInitTransform();
+    unsigned char *prog = NULL;
+    unsigned long prog_size = 0;
+    tjtransform xf = {.op = TJXOP_NONE, .options = TJXOPT_PROGRESSIVE};
+    cr_assert_eq(tjTransform(tj, jpg, size, 1, &prog, &prog_size, &xf, 0), 0, "%s",
+                 tjGetErrorStr2(tj));
+    tjDestroy(tj);
+    cr_assert(is_progressive(prog, prog_size));
+
+    char from[128], to[128];
+    snprintf(from, sizeof from, "%s/progressive.jpg", dir);
+    snprintf(to, sizeof to, "%s/baseline.jpg", dir);
+    write_bytes(from, prog, prog_size);
+    tjFree(prog);
+    free(jpg);
+
+    struct err err;
+    cr_assert_eq(img_jpeg_rewrite_baseline(from, to, &err), 0, "%s", err.msg);
+    size_t out_size;
+    unsigned char *out = read_all(to, &out_size);
+    cr_expect_not(is_progressive(out, out_size), "the copy is still progressive");
+    free(out);
+
+    struct img a, b;
+    cr_assert_eq(img_load(from, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(img_load(to, &b, &err), 0, "%s", err.msg);
+    struct img_diff d;
+    cr_assert_eq(img_compare(&a, &b, &d, &err), 0, "%s", err.msg);
+    cr_expect_eq(d.max_abs, 0, "pixel (%d,%d) changed from %d to %d", d.x, d.y, d.want, d.got);
+    img_free(&a);
+    img_free(&b);
+}
+
+/* A damaged or truncated photo is refused by name, and no copy is left. */
+Test(img, baseline_rewrite_of_a_bad_jpeg_names_it_and_writes_nothing)
+{
+    size_t size;
+    unsigned char *jpg = make_jpeg(64, 48, &size);
+    char from[128], to[128];
+    struct err err;
+    struct stat st;
+    snprintf(from, sizeof from, "%s/half.jpg", dir);
+    snprintf(to, sizeof to, "%s/copy.jpg", dir);
+    write_bytes(from, jpg, size / 2);
+    cr_assert_eq(img_jpeg_rewrite_baseline(from, to, &err), -1);
+    cr_expect(strstr(err.msg, "half.jpg: ") && strstr(err.msg, "truncated"), "got: %s", err.msg);
+    cr_expect_neq(stat(to, &st), 0, "a copy was left behind");
+
+    snprintf(from, sizeof from, "%s/notes.jpg", dir);
+    write_bytes(from, "not a photo", 11);
+    cr_assert_eq(img_jpeg_rewrite_baseline(from, to, &err), -1);
+    cr_expect(strstr(err.msg, "notes.jpg: not a JPEG"), "got: %s", err.msg);
+    cr_expect_neq(stat(to, &st), 0, "a copy was left behind");
+    free(jpg);
+}
