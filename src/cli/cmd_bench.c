@@ -47,6 +47,7 @@ struct bench_opts {
     int threads;
     int repeat; /* runs of each style; the fastest one is reported */
     int csv;
+    int list; /* --list: print the photos' paths and stop */
     const char *run_log;
     const char *out_dir; /* NULL: a temporary folder */
     int *selected;       /* one flag per row of the style table; all 0: every style */
@@ -70,7 +71,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: retreat bench [--sigma S] [--threads N] [--style NAME]... [--repeat N]\n"
-            "                     [--csv] [--run-log FILE] [-o DIR] [FILE...]\n"
+            "                     [--csv] [--list] [--run-log FILE] [-o DIR] [FILE...]\n"
             "\n"
             "Runs every blur style (or each one named with --style) on the same images\n"
             "(default: the eight workshop photos, 8 to 20 megapixels, in %s,\n"
@@ -86,6 +87,8 @@ static void usage(FILE *out)
             "  --repeat N       run the styles N times, in turn, and report the fastest\n"
             "                   run of each (default 1)\n"
             "  --csv            print the table as CSV, with a header row\n"
+            "  --list           print the paths of the photos it would blur, one a line,\n"
+            "                   and stop (the workshop photos' baseline copies are made)\n"
             "  --run-log FILE   append every style's spans (JSON Lines) to FILE\n"
             "  -o DIR           keep the blurred images in DIR (default: a temporary\n"
             "                   folder, removed afterwards)\n"
@@ -98,10 +101,15 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
 {
     static const struct option longopts[] = {
-        {"style", required_argument, NULL, 's'},  {"threads", required_argument, NULL, 't'},
-        {"sigma", required_argument, NULL, 'g'},  {"run-log", required_argument, NULL, 'l'},
-        {"repeat", required_argument, NULL, 'r'}, {"csv", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"style", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},
+        {"sigma", required_argument, NULL, 'g'},
+        {"run-log", required_argument, NULL, 'l'},
+        {"repeat", required_argument, NULL, 'r'},
+        {"csv", no_argument, NULL, 'c'},
+        {"list", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct err err;
     const struct style *s;
@@ -150,6 +158,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, int *help)
             break;
         case 'c':
             o->csv = 1;
+            break;
+        case 'L':
+            o->list = 1;
             break;
         case 'l':
             o->run_log = optarg;
@@ -450,6 +461,13 @@ int cmd_bench(int argc, char **argv)
                     ready.made, ready.dir);
         inputs = (const char *const *)workshop;
         count = nworkshop;
+    }
+    if (o.list) {
+        for (size_t i = 0; i < count; i++)
+            printf("%s\n", inputs[i]);
+        photos_free(workshop, nworkshop);
+        free(o.selected);
+        return 0;
     }
 
     struct err err;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "blur.h"
+#include "photos.h"
 #include "img.h"
 #include "runlog.h"
 #include "styles.h"
@@ -815,6 +816,35 @@ Test(cmd_bench, csv_has_a_row_per_style_with_consistent_figures)
     char cmd[700];
     snprintf(cmd, sizeof cmd, "[ -z \"$(ls -A '%s')\" ]", tmp);
     cr_assert_eq(system(cmd), 0, "the temporary output folder was not removed");
+}
+
+/* --list names the photos a run would blur and blurs none; with no photo
+ * named, those are the workshop photos' baseline copies, made in the cache. */
+Test(cmd_bench, list_prints_the_photos_and_blurs_nothing)
+{
+    const char *named[] = {"bench", "--list", path_in("good1.png"), path_in("good3.jpg"), NULL};
+    struct result r = run(named);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    char want[1300];
+    snprintf(want, sizeof want, "%s\n%s\n", path_in("good1.png"), path_in("good3.jpg"));
+    cr_expect_str_eq(r.out, want);
+    result_free(&r);
+
+    char cache[600], first[800];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("XDG_CACHE_HOME", cache, 1); /* this test runs in a process of its own */
+    snprintf(first, sizeof first, "%s/%s", PHOTOS_DIR, photos_workshop_names[0]);
+    if (access(first, R_OK) != 0)
+        cr_skip_test("the workshop photos are not installed (%s)", PHOTOS_PACKAGES);
+    const char *workshop[] = {"bench", "--list", NULL};
+    r = run(workshop);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    snprintf(want, sizeof want, "%s/retreat/photos/%s\n", cache, photos_workshop_names[0]);
+    cr_expect_eq(strncmp(r.out, want, strlen(want)), 0, "got:\n%s", r.out);
+    cr_expect(strstr(r.err, "made baseline copies of 8 workshop photos"), "stderr:\n%s", r.err);
+    snprintf(first, sizeof first, "%s/retreat/photos/%s", cache, photos_workshop_names[0]);
+    cr_expect_eq(access(first, R_OK), 0, "no copy in the cache");
+    result_free(&r);
 }
 
 Test(cmd_bench, table_and_failures)
