@@ -7,9 +7,10 @@
  * What is here already: the box sizes for a sigma (box_for_sigma), the strip
  * buffers, the horizontal pass (it turns blocks of rows on their side, reuses
  * box_strip, and rounds its result into dst, which the vertical pass then
- * blurs in place), fast_blur() tying it all together, and the pool of
- * exercise 05 for the batch style. What is yours: the running-sum box itself,
- * the vertical pass, the threads, and what a pool worker does with an image.
+ * blurs in place), the same work built for AVX2 too (fast_part_avx2),
+ * fast_blur() tying it all together, and the pool of exercise 05 for the
+ * batch style. What is yours: the running-sum box itself, the vertical
+ * pass, the threads, and what a pool worker does with an image.
  */
 #include <math.h>
 #include <pthread.h>
