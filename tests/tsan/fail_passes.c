@@ -1,6 +1,6 @@
 /* fail_passes.c - makes chosen passes of the reference blur fail, so that the
  * tsan driver can run the error paths of the styles that split an image
- * (06 rows, and 08 fast and the expert style below sigma 2) under
+ * (06 rows, 08 fast below sigma 4, the expert style below sigma 2) under
  * ThreadSanitizer.
  *
  * The driver is linked with -Wl,--wrap=blur_rows_h,--wrap=blur_rows_v (see

@@ -17,9 +17,9 @@
  *             library's expert style beyond it, on a few small generated
  *             images, one of them broken, with 3 workers; outputs are
  *             compared with the reference blur. fast and expert run the
- *             exact passes below sigma 2, so they run at sigma 5 as well;
+ *             exact passes below sigma 4 and 2, so they run at sigma 5 too;
  *   faults    the styles that split one image over threads (06 rows, 08
- *             fast and expert below sigma 2) when some bands' passes fail
+ *             fast below sigma 4, expert below 2) when some bands' passes fail
  *             and others succeed (injected by fail_passes.c): that image
  *             fails, named, the others are blurred, and nobody hangs;
  *   fetch     every fetch style (09-13) and the capstone (14) against the
@@ -412,7 +412,7 @@ static void check_faults(const char *work)
                 .inputs = inputs,
                 .count = FAULT_IMAGES,
                 .out_dir = out_dir,
-                .sigma = SIGMA, /* below 2: fast runs the row passes too */
+                .sigma = SIGMA, /* below 2: fast and expert run the row passes too */
                 .threads = splitters[s].threads,
                 .log = log,
                 .results = results,
