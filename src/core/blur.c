@@ -31,6 +31,7 @@
  *    fetch the row it needs next a row ahead (see tmp_at()).
  */
 #include "blur.h"
+#include "mem.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -296,9 +297,12 @@ int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, 
 
 float *blur_tmp_alloc(const struct img *src, struct err *err)
 {
-    float *tmp = malloc(sizeof *tmp * (size_t)src->height * src->width * src->channels);
+    size_t size = sizeof(float) * (size_t)src->height * src->width * src->channels;
+    float *tmp = malloc(size);
     if (tmp == NULL)
         err_set(err, "blur: out of memory for a %dx%d image", src->width, src->height);
+    else
+        mem_huge_hint(tmp, size); /* written in full by the horizontal pass: see mem.h */
     return tmp;
 }
 
