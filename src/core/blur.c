@@ -25,7 +25,7 @@
  *    horizontal pass fills a ring of the last 2r + 1 rows of the strip, small
  *    enough to stay in the core's cache, and the vertical pass reads them
  *    from there.
- *  - The row passes of exercise 06 cannot do without it: every band's
+ *  - The row passes of exercise 06 need the intermediate image: every band's
  *    horizontal pass must be done before any vertical pass starts. So they
  *    keep it in the order the vertical pass reads it, strip by strip, and
  *    fetch the row it needs next a row ahead (see tmp_at()).
@@ -212,7 +212,8 @@ static void line_taps(const float **tap, const float *line, int r, int c)
 static int strip_pixels(int r, int c)
 {
     int n = (int)(RING_BYTES / (sizeof(float) * (size_t)(2 * r + 1) * c * CHUNK));
-    n -= n % 2 == 0; /* odd */
+    if (n % 2 == 0)
+        n--;
     return (n > 1 ? n : 1) * CHUNK;
 }
 
@@ -220,13 +221,12 @@ static int strip_pixels(int r, int c)
 
 /* tmp is stored strip by strip, not row by row: the strip of columns
  * x0 .. x1 - 1 is a block of h rows of (x1 - x0) pixels each, after the
- * blocks of the strips to its left (h * x0 pixels). Row by row, the 2r + 1
- * rows that the vertical pass reads for an output row would be a whole
- * image row apart (48 KB in a 4000-pixel photo): 2r + 1 far-apart pieces,
- * each on pages of its own, which the cache and the TLB keep losing. Strip
- * by strip they are one contiguous block of about RING_BYTES, and each
- * step down adds the next row of memory to it. The size of tmp does not
- * change, and each band still writes only its own rows of every strip. */
+ * blocks of the strips to its left (h * x0 pixels). Then the 2r + 1 rows
+ * that the vertical pass reads for an output row are one block of about
+ * RING_BYTES, not pieces a whole image row apart (48 KB in a 4000-pixel
+ * photo), and both passes go through tmp in the order of its addresses.
+ * The size of tmp does not change, and a band still writes only its own
+ * rows of every strip. */
 static size_t tmp_at(const struct img *im, int x0, int x1, int y)
 {
     size_t before = (size_t)im->height * x0 + (size_t)y * (x1 - x0); /* pixels */

@@ -164,7 +164,8 @@ Test(blur, row_bands_match_the_whole_image)
 static int strip_pixels(int r, int c)
 {
     int n = 512 * 1024 / (4 * (2 * r + 1) * c * 64);
-    n -= n % 2 == 0;
+    if (n % 2 == 0)
+        n--;
     return (n > 1 ? n : 1) * 64;
 }
 
