@@ -248,7 +248,7 @@ Test(blur, strips_and_ring_give_exactly_the_textbook_passes)
         float sigma;
     } cases[] = {
         {700, 150, 3, 20.0f}, /* three strips, the last one narrow */
-        {333, 41, 4, 12.0f},  /* RGBA: two strips */
+        {500, 41, 4, 12.0f},  /* RGBA: two strips (448 + 52 pixels) */
         {5, 3, 3, 10.0f},     /* far smaller than the kernel */
         {1, 1, 4, 0.5f},      {97, 64, 3, 2.5f},
     };
