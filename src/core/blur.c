@@ -25,8 +25,13 @@
  *    horizontal pass fills a ring of the last 2r + 1 rows of the strip, small
  *    enough to stay in the core's cache, and the vertical pass reads them
  *    from there.
+ *  - The row passes of exercise 06 need the intermediate image: every band's
+ *    horizontal pass must be done before any vertical pass starts. So they
+ *    keep it in the order the vertical pass reads it, strip by strip, and
+ *    fetch the row it needs next a row ahead (see tmp_at()).
  */
 #include "blur.h"
+#include "mem.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -192,35 +197,63 @@ static void line_taps(const float **tap, const float *line, int r, int c)
 }
 
 /* The vertical pass reads 2r + 1 rows of the horizontal result for each
- * output row. Columns are cut so that those rows take about this many bytes
- * and stay in the core's own (L2) cache while the pass walks down. */
+ * output row. Columns are cut into strips so that those rows take about this
+ * many bytes and stay in the core's own (L2) cache while the pass walks down. */
 #define RING_BYTES (512 * 1024)
 
-/* Samples per column block (or strip): a multiple of CHUNK, so that conv()
- * needs its one-at-a-time tail only at the right edge of the image. */
-static size_t column_block(int r)
+/* Pixels per strip, for a kernel of radius r and c channels: whole CHUNKs of
+ * pixels, so that a strip is whole CHUNKs of samples too and conv() needs
+ * its one-at-a-time tail only at the right edge of the image; and an odd
+ * number of them. The L1 cache picks the set of an address by its bits 6 to
+ * 11, so rows a multiple of 4 KB apart compete for the same few sets: with
+ * RGBA, 16 CHUNKs of pixels make 16 KB rows, and the 2r + 1 rows of a strip
+ * in tmp would keep evicting each other (the vertical pass took 1.3 times
+ * as long). blur_gauss() and the row passes cut the same strips. */
+static int strip_pixels(int r, int c)
 {
-    size_t n = RING_BYTES / (sizeof(float) * (size_t)(2 * r + 1)) / CHUNK * CHUNK;
-    return n > CHUNK ? n : CHUNK;
+    int n = (int)(RING_BYTES / (sizeof(float) * (size_t)(2 * r + 1) * c * CHUNK));
+    if (n % 2 == 0)
+        n--;
+    return (n > 1 ? n : 1) * CHUNK;
 }
 
 /* --- The row passes of exercise 06 ---------------------------------------- */
+
+/* tmp is stored strip by strip, not row by row: the strip of columns
+ * x0 .. x1 - 1 is a block of h rows of (x1 - x0) pixels each, after the
+ * blocks of the strips to its left (h * x0 pixels). Then the 2r + 1 rows
+ * that the vertical pass reads for an output row are one block of about
+ * RING_BYTES, not pieces a whole image row apart (48 KB in a 4000-pixel
+ * photo), and both passes go through tmp in the order of its addresses.
+ * The size of tmp does not change, and a band still writes only its own
+ * rows of every strip. */
+static size_t tmp_at(const struct img *im, int x0, int x1, int y)
+{
+    size_t before = (size_t)im->height * x0 + (size_t)y * (x1 - x0); /* pixels */
+    return before * im->channels;
+}
 
 int blur_rows_h(const struct img *src, float *tmp, const struct blur_kernel *k, int y0, int y1,
                 struct err *err)
 {
     const int w = src->width, c = src->channels, r = k->radius;
-    const size_t n = (size_t)w * c;
-    float *line = malloc(sizeof *line * (size_t)(w + 2 * r) * c);
+    const int strip = strip_pixels(r, c);
+    float *line = malloc(sizeof *line * (size_t)(strip + 2 * r) * c);
     const float **taps = malloc(sizeof *taps * (size_t)(2 * r + 1));
     int rc = line == NULL || taps == NULL
                  ? err_set(err, "blur: out of memory for a row of %d pixels", w)
                  : 0;
     if (rc == 0) {
         line_taps(taps + r, line, r, c);
-        for (int y = y0; y < y1; y++) {
-            read_line(src, y, 0, w, r, line);
-            conv(taps + r, k->weights + r, r, tmp + (size_t)y * n, n);
+        /* Strip by strip, so that tmp is written in the order it is laid
+         * out in memory. */
+        for (int x0 = 0; x0 < w; x0 += strip) {
+            const int x1 = x0 + strip < w ? x0 + strip : w;
+            for (int y = y0; y < y1; y++) {
+                read_line(src, y, x0, x1, r, line);
+                conv(taps + r, k->weights + r, r, tmp + tmp_at(src, x0, x1, y),
+                     (size_t)(x1 - x0) * c);
+            }
         }
     }
     free(taps);
@@ -231,24 +264,30 @@ int blur_rows_h(const struct img *src, float *tmp, const struct blur_kernel *k, 
 int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, int y0, int y1,
                 struct err *err)
 {
-    const int h = dst->height, r = k->radius;
-    const size_t n = (size_t)dst->width * dst->channels;
-    /* Columns of tmp go a block at a time, walking down: the 2r + 1 rows of
-     * the block that one output row needs are still in cache for the next
-     * one. Blocks as wide as fit in RING_BYTES, like the strips below. */
-    const size_t block = column_block(r);
+    const int w = dst->width, h = dst->height, c = dst->channels, r = k->radius;
+    const int strip = strip_pixels(r, c);
     const float **taps = malloc(sizeof *taps * (size_t)(2 * r + 1));
-    float *sum = malloc(sizeof *sum * block);
+    float *sum = malloc(sizeof *sum * (size_t)strip * c);
     int rc = taps == NULL || sum == NULL
                  ? err_set(err, "blur: out of memory for a kernel of radius %d", r)
                  : 0;
-    for (size_t i0 = 0; i0 < n && rc == 0; i0 += block) {
-        size_t len = n - i0 < block ? n - i0 : block;
+    /* A strip at a time, walking down it: the 2r + 1 rows that one output
+     * row needs are still in cache for the next one, but for the row that
+     * enters at the bottom. That one is fetched a row ahead, while the
+     * current row is summed, instead of waited for. */
+    for (int x0 = 0; x0 < w && rc == 0; x0 += strip) {
+        const int x1 = x0 + strip < w ? x0 + strip : w;
+        const size_t len = (size_t)(x1 - x0) * c;
         for (int y = y0; y < y1; y++) {
             for (int t = -r; t <= r; t++) /* clamp to edge: row by row */
-                taps[t + r] = tmp + (size_t)clampi(y + t, 0, h - 1) * n + i0;
+                taps[t + r] = tmp + tmp_at(dst, x0, x1, clampi(y + t, 0, h - 1));
+            if (y + r + 1 < h) {
+                const float *next = tmp + tmp_at(dst, x0, x1, y + r + 1);
+                for (size_t i = 0; i < len; i += 64 / sizeof *next) /* a cache line */
+                    __builtin_prefetch(next + i);
+            }
             conv(taps + r, k->weights + r, r, sum, len);
-            write_bytes(sum, img_row(dst, y) + i0, len);
+            write_bytes(sum, img_row(dst, y) + (size_t)x0 * c, len);
         }
     }
     free(sum);
@@ -258,9 +297,12 @@ int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, 
 
 float *blur_tmp_alloc(const struct img *src, struct err *err)
 {
-    float *tmp = malloc(sizeof *tmp * (size_t)src->height * src->width * src->channels);
+    size_t size = sizeof(float) * (size_t)src->height * src->width * src->channels;
+    float *tmp = malloc(size);
     if (tmp == NULL)
         err_set(err, "blur: out of memory for a %dx%d image", src->width, src->height);
+    else
+        mem_huge_hint(tmp, size); /* written in full by the horizontal pass: see mem.h */
     return tmp;
 }
 
@@ -291,10 +333,8 @@ static int strips_alloc(struct blur_strips *s, const struct img *src, int r, str
     const int c = src->channels;
     memset(s, 0, sizeof *s);
     s->ring_rows = 2 * r + 1;
-    /* Whole pixels, a multiple of CHUNK of them: then a strip is a multiple
-     * of CHUNK samples too. */
-    s->width = (int)(column_block(r) / (size_t)c / CHUNK * CHUNK);
-    s->width = s->width < CHUNK ? CHUNK : s->width > src->width ? src->width : s->width;
+    s->width = strip_pixels(r, c);
+    s->width = s->width > src->width ? src->width : s->width;
     const size_t n = (size_t)s->width * c;
     s->line = malloc(sizeof(float) * (n + (size_t)2 * r * c));
     s->ring = malloc(sizeof(float) * n * (size_t)s->ring_rows);

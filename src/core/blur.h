@@ -18,7 +18,9 @@
  * The passes are exposed by rows so that exercise 06 can split one image into
  * bands over threads: every band's horizontal pass must finish before any
  * band's vertical pass starts, because a vertical pass reads r rows above and
- * below its band.
+ * below its band. Bands are independent otherwise: the horizontal pass of
+ * rows [y0, y1) writes only those rows of tmp, the vertical pass only those
+ * rows of dst.
  */
 #ifndef RETREAT_BLUR_H
 #define RETREAT_BLUR_H
@@ -44,18 +46,23 @@ void blur_kernel_free(struct blur_kernel *k);
 int blur_check_sigma(float sigma, struct err *err);
 
 /* Horizontal pass over rows [y0, y1) of src into tmp, a float buffer of
- * src->height * src->width * src->channels samples (tightly packed).
- * Fails only when out of memory for its one-row scratch line. */
+ * src->height * src->width * src->channels samples from blur_tmp_alloc().
+ * How the rows are laid out in tmp is the passes' own business (strips of
+ * columns, each stored top to bottom, so that the vertical pass finds its
+ * 2r + 1 rows in one block of memory); it depends on the kernel and on the
+ * image's shape, so both passes must get the same kernel and images of the
+ * same shape. Fails only when out of memory for its scratch line. */
 int blur_rows_h(const struct img *src, float *tmp, const struct blur_kernel *k, int y0, int y1,
                 struct err *err);
 
 /* Vertical pass producing rows [y0, y1) of dst from tmp; reads tmp rows
  * y0 - radius .. y1 + radius (clamped), so all of them must be done.
- * Fails only when out of memory for its one-row accumulator. */
+ * Fails only when out of memory for its accumulator. */
 int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, int y0, int y1,
                 struct err *err);
 
-/* Allocates the float buffer the two passes share for an image like src. */
+/* Allocates the float buffer the two passes share for an image like src:
+ * height * width * channels floats. An image no bigger in floats may reuse it. */
 float *blur_tmp_alloc(const struct img *src, struct err *err);
 
 /* Blurs src into dst (allocated by the caller with img_alloc_like). */

@@ -101,35 +101,104 @@ Test(blur, borders_clamp_to_the_edge)
     img_free(&b);
 }
 
-/* Running the two passes by bands, as exercise 06 does, is the same
- * arithmetic as one call. */
-Test(blur, row_bands_match_the_whole_image)
+/* An image of w x h pixels of c channels that look random. img_alloc()
+ * makes only RGB and RGBA; the row passes take any number of channels, and
+ * gray (1) cuts its strips at yet another width, so it is made by hand. */
+static void noise_image(struct img *im, int w, int h, int c)
 {
-    struct img a, whole, bands;
+    struct err err;
+    if (c == 1) {
+        *im = (struct img){w, h, 1, (size_t)w, malloc((size_t)w * h)};
+        cr_assert_not_null(im->pixels);
+    } else {
+        cr_assert_eq(img_alloc(im, w, h, c, &err), 0, "%s", err.msg);
+    }
+    for (size_t i = 0; i < im->stride * im->height; i++)
+        im->pixels[i] = (uint8_t)(i * 2654435761u >> 24);
+}
+
+/* Runs the two passes by bands, as exercise 06 does: every band's
+ * horizontal pass, then every band's vertical one, the bands cut at
+ * cuts[0] = 0 < cuts[1] < ... < cuts[n] = height. It must be the same
+ * arithmetic as one call of blur_gauss(), bit for bit. */
+static void check_bands(const struct img *a, float sigma, const int *cuts, int n)
+{
+    struct img whole = *a, bands = *a; /* a's shape, pixels of their own */
     struct err err;
     struct blur_kernel k;
-    cr_assert_eq(img_alloc(&a, 37, 23, 4, &err), 0);
-    for (size_t i = 0; i < a.stride * a.height; i++)
-        a.pixels[i] = (uint8_t)(i * 2654435761u >> 24);
-    cr_assert_eq(img_alloc_like(&whole, &a, &err), 0);
-    cr_assert_eq(img_alloc_like(&bands, &a, &err), 0);
-    cr_assert_eq(blur_gauss(&a, &whole, 2.5f, &err), 0);
-    cr_assert_eq(blur_kernel_init(&k, 2.5f, &err), 0);
-    float *tmp = blur_tmp_alloc(&a, &err);
+    whole.pixels = calloc(a->stride, (size_t)a->height);
+    bands.pixels = calloc(a->stride, (size_t)a->height);
+    cr_assert(whole.pixels != NULL && bands.pixels != NULL);
+    cr_assert_eq(blur_gauss(a, &whole, sigma, &err), 0, "%s", err.msg);
+    cr_assert_eq(blur_kernel_init(&k, sigma, &err), 0);
+    float *tmp = blur_tmp_alloc(a, &err);
     cr_assert_not_null(tmp);
-    const int cuts[] = {0, 5, 6, 17, 23};
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq(blur_rows_h(&a, tmp, &k, cuts[i], cuts[i + 1], &err), 0);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(blur_rows_h(a, tmp, &k, cuts[i], cuts[i + 1], &err), 0);
+    for (int i = 0; i < n; i++)
         cr_assert_eq(blur_rows_v(tmp, &bands, &k, cuts[i], cuts[i + 1], &err), 0);
     struct img_diff d;
     cr_assert_eq(img_compare(&bands, &whole, &d, &err), 0);
-    cr_expect_eq(d.max_abs, 0, "differs at (%d,%d)", d.x, d.y);
+    cr_expect_eq(d.max_abs, 0, "%dx%dx%d, sigma %g: differs at (%d,%d)", a->width, a->height,
+                 a->channels, (double)sigma, d.x, d.y);
     free(tmp);
     blur_kernel_free(&k);
-    img_free(&a);
     img_free(&whole);
     img_free(&bands);
+}
+
+Test(blur, row_bands_match_the_whole_image)
+{
+    struct img a;
+    noise_image(&a, 37, 23, 4);
+    const int cuts[] = {0, 5, 6, 17, 23};
+    check_bands(&a, 2.5f, cuts, 4);
+    img_free(&a);
+}
+
+/* The pixels per strip that blur.c cuts for a kernel of radius r and c
+ * channels (strip_pixels() there): as many as keep 2r + 1 rows of floats
+ * within 512 KB, in an odd number of CHUNKs of 64. Only the widths the tests
+ * below choose depend on it: should it change, they still pass, but may no
+ * longer cut where they mean to. */
+static int strip_pixels(int r, int c)
+{
+    int n = 512 * 1024 / (4 * (2 * r + 1) * c * 64);
+    if (n % 2 == 0)
+        n--;
+    return (n > 1 ? n : 1) * 64;
+}
+
+/* Bands that start and end at odd rows, one of a single row, some
+ * narrower than the radius (60), over 150 rows: a vertical pass reads
+ * across several bands, and clamps at both edges. */
+static const int odd_cuts[] = {0, 1, 38, 39, 77, 136, 150};
+
+/* The row passes work strip by strip too: an image of exactly three
+ * strips, for gray, RGB and RGBA (whose strips are of different widths). */
+Test(blur, row_bands_match_the_whole_image_across_strips)
+{
+    const int channels[] = {1, 3, 4};
+    for (int i = 0; i < 3; i++) {
+        struct img a;
+        noise_image(&a, 3 * strip_pixels(60, channels[i]), 150, channels[i]);
+        check_bands(&a, 20.0f, odd_cuts, 6);
+        img_free(&a);
+    }
+}
+
+/* The same with a last strip of only 3 pixels: narrower than a vector,
+ * and than the radius, so its horizontal taps reach back into the strip
+ * before it and clamp at the right edge. */
+Test(blur, row_bands_match_the_whole_image_with_a_sliver_strip)
+{
+    const int channels[] = {1, 3, 4};
+    for (int i = 0; i < 3; i++) {
+        struct img a;
+        noise_image(&a, 2 * strip_pixels(60, channels[i]) + 3, 150, channels[i]);
+        check_bands(&a, 20.0f, odd_cuts, 6);
+        img_free(&a);
+    }
 }
 
 /* The definition of blur.h, written as plainly as possible: both passes
@@ -179,7 +248,7 @@ Test(blur, strips_and_ring_give_exactly_the_textbook_passes)
         float sigma;
     } cases[] = {
         {700, 150, 3, 20.0f}, /* three strips, the last one narrow */
-        {333, 41, 4, 12.0f},  /* RGBA: two strips */
+        {500, 41, 4, 12.0f},  /* RGBA: two strips (448 + 52 pixels) */
         {5, 3, 3, 10.0f},     /* far smaller than the kernel */
         {1, 1, 4, 0.5f},      {97, 64, 3, 2.5f},
     };
