@@ -31,7 +31,6 @@
  *    fetch the row it needs next a row ahead (see tmp_at()).
  */
 #include "blur.h"
-#include "mem.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -297,12 +296,9 @@ int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, 
 
 float *blur_tmp_alloc(const struct img *src, struct err *err)
 {
-    size_t size = sizeof(float) * (size_t)src->height * src->width * src->channels;
-    float *tmp = malloc(size);
+    float *tmp = malloc(sizeof *tmp * (size_t)src->height * src->width * src->channels);
     if (tmp == NULL)
         err_set(err, "blur: out of memory for a %dx%d image", src->width, src->height);
-    else
-        mem_huge_hint(tmp, size); /* written in full by the horizontal pass: see mem.h */
     return tmp;
 }
 

@@ -7,15 +7,11 @@
  * block with 2 MB pages where it has them (transparent huge pages in madvise
  * mode, Debian's default): a 512th of the faults.
  *
- * Measure before using it elsewhere: on calloc'ed images it made the
- * concurrent styles slower in `retreat bench` (pool 1.68x linear with it,
- * 1.83x without; the kernel zeroes and compacts 2 MB pages, and two threads
- * faulting them contend), so it is only on the decoder's output and on the
- * blur's float buffer (blur_tmp_alloc), which its horizontal pass writes in
- * full right away. There it paid: at sigma 1.5, where faulting the buffer
- * in costs about as much as the blur, rows went from 0.93x to 1.13x linear
- * and expert from 1.1x to 1.6x; at sigma 5 rows' blur phase from 0.72x to
- * 0.69x linear's (medians).
+ * Measure before using it elsewhere: on calloc'ed images and on the blur's
+ * float buffer it made the concurrent styles slower in `retreat bench`
+ * (pool 1.68x linear with it, 1.83x without; the kernel zeroes and
+ * compacts 2 MB pages, and two threads faulting them contend), so it is
+ * only on the decoder's output.
  *
  *     float *tmp = malloc(size);
  *     if (tmp != NULL)
