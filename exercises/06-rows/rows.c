@@ -51,17 +51,21 @@ struct rows_thread {
 };
 
 /* Makes tmp big enough for the current image. It is kept from one image to
- * the next: a fresh float buffer for every camera photo (144 MB for 12
- * megapixels) cost more in page faults than the blur saved. */
+ * the next, and grown with realloc(), which on Linux moves a big block's
+ * pages to a larger place instead of copying them: memory is handed out
+ * page by page on first touch (a page fault each 4 KB), so a fresh float
+ * buffer for every camera photo (144 MB for 12 megapixels) cost more than
+ * the blur saved, and a grown one costs only its new pages. */
 static int tmp_fit(struct rows_job *job, struct err *err)
 {
     size_t need = (size_t)job->in.width * job->in.height * job->in.channels;
     if (need <= job->tmp_size)
         return 0;
-    free(job->tmp);
-    job->tmp_size = 0;
-    if ((job->tmp = blur_tmp_alloc(&job->in, err)) == NULL)
-        return -1;
+    float *grown = realloc(job->tmp, need * sizeof *grown);
+    if (grown == NULL)
+        return err_set(err, "out of memory for a %dx%d image's floats", job->in.width,
+                       job->in.height);
+    job->tmp = grown;
     job->tmp_size = need;
     return 0;
 }
@@ -74,8 +78,7 @@ static int prepare(struct rows_job *job, size_t i)
     job->item = i;
     if (batch_decode(job->b, i, &job->in) != 0)
         return -1; /* batch_decode recorded why */
-    if (img_alloc_like(&job->out, &job->in, &err) != 0 ||
-        tmp_fit(job, &err) != 0) {
+    if (img_alloc_like(&job->out, &job->in, &err) != 0 || tmp_fit(job, &err) != 0) {
         err_prefix(&err, "%s: ", job->b->inputs[i]);
         batch_fail(job->b, i, err.msg);
         img_free(&job->in);

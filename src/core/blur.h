@@ -62,7 +62,8 @@ int blur_rows_v(const float *tmp, struct img *dst, const struct blur_kernel *k, 
                 struct err *err);
 
 /* Allocates the float buffer the two passes share for an image like src:
- * height * width * channels floats. An image no bigger in floats may reuse it. */
+ * height * width * channels floats, malloc'ed. An image no bigger in floats
+ * may reuse it; for a bigger one, realloc() it (exercise 06 does). */
 float *blur_tmp_alloc(const struct img *src, struct err *err);
 
 /* Blurs src into dst (allocated by the caller with img_alloc_like). */
