@@ -2,7 +2,7 @@
 """blur_vs_opencv.py - retreat's blurs against OpenCV and libvips, side by side.
 
 Measures, in one run, on a 12-megapixel RGB photo (a workshop photo, from
-mate-backgrounds, scaled up to 4000x3000), one thread each:
+lomiri-wallpapers, scaled to 4000x3000), one thread each:
 
   expert vs cv2.GaussianBlur, sigma 5    target: expert at least 2x faster
   expert vs cv2.GaussianBlur, sigma 10   target: expert at least 5x faster
