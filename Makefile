@@ -578,7 +578,7 @@ DEMO_COMICS  := 16
 demo: deps-build
 	@$(MAKE) --no-print-directory $(RETREAT)
 	@rm -rf $(DEMO_RUNS) && mkdir -p $(DEMO_RUNS)
-	$(RETREAT) bench --run-log $(DEMO_RUNS)/blur.jsonl
+	$(RETREAT) bench --repeat 2 --run-log $(DEMO_RUNS)/blur.jsonl
 	@$(RETREAT) serve --port 0 --count $(DEMO_COMICS) --latency 80 > $(DEMO_RUNS)/serve.txt 2>&1 & \
 	pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
 	for i in 1 2 3 4 5 6 7 8 9 10; do grep -q '^serving' $(DEMO_RUNS)/serve.txt && break; sleep 0.3; done; \

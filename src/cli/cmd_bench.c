@@ -89,7 +89,8 @@ static void usage(FILE *out)
             "  --csv            print the table as CSV, with a header row\n"
             "  --list           print the paths of the photos it would blur, one a line,\n"
             "                   and stop (the workshop photos' baseline copies are made)\n"
-            "  --run-log FILE   append every style's spans (JSON Lines) to FILE\n"
+            "  --run-log FILE   append the spans (JSON Lines) of each style's reported run\n"
+            "                   to FILE\n"
             "  -o DIR           keep the blurred images in DIR (default: a temporary\n"
             "                   folder, removed afterwards)\n"
             "\n"
@@ -390,7 +391,9 @@ static size_t run_styles(const struct bench_opts *o, struct blur_batch *b, const
 }
 
 /* Fills each row's figures from the spans of its fastest run: those of its
- * style that lie within that run's start and end. */
+ * style that lie within that run's start and end. Only those go to the run
+ * log file: with --repeat, a style's spans from every run would stretch its
+ * extent over the whole bench, and the stream draws that extent. */
 static int add_log_figures(struct runlog *log, struct bench_row *rows, size_t n,
                            struct runlog *file_log, const char *file_name, struct err *err)
 {
@@ -402,6 +405,7 @@ static int add_log_figures(struct runlog *log, struct bench_row *rows, size_t n,
         free(spans);
         return err_set(err, "run log: out of memory");
     }
+    int rc = 0;
     for (size_t r = 0; r < n; r++) {
         const char *style = rows[r].style->name;
         size_t k = 0;
@@ -413,12 +417,11 @@ static int add_log_figures(struct runlog *log, struct bench_row *rows, size_t n,
         rows[r].at_once = runlog_max_overlap(mine, k, style, NULL);
         for (int p = 0; p < 3; p++)
             rows[r].phase_s[p] = phase_wall_s(mine, k, style, phases[p]);
+        for (size_t i = 0; file_log != NULL && i < k && rc == 0; i++)
+            if (runlog_append(file_log, &mine[i]) != 0)
+                rc = err_set(err, "%s: cannot write run log", file_name);
     }
     free(mine);
-    int rc = 0;
-    for (size_t i = 0; file_log != NULL && i < count && rc == 0; i++)
-        if (runlog_append(file_log, &spans[i]) != 0)
-            rc = err_set(err, "%s: cannot write run log", file_name);
     free(spans);
     return rc;
 }

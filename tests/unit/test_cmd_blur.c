@@ -847,6 +847,38 @@ Test(cmd_bench, list_prints_the_photos_and_blurs_nothing)
     result_free(&r);
 }
 
+/* With --repeat, the run log holds each style's reported run only: the
+ * stream draws a style's extent, which spans from every run would stretch
+ * over the whole bench. Two images, three phases: six spans a style. */
+Test(cmd_bench, run_log_holds_the_reported_run_of_each_style)
+{
+    char log[600];
+    snprintf(log, sizeof log, "%s/bench.jsonl", dir);
+    const char *args[] = {"bench",
+                          "--repeat",
+                          "3",
+                          "--style",
+                          "linear",
+                          "--style",
+                          "pool",
+                          "--run-log",
+                          log,
+                          path_in("good1.png"),
+                          path_in("good3.jpg"),
+                          NULL};
+    struct result r = run(args);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    result_free(&r);
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f);
+    char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    cr_expect_eq(count_occurrences(text, "\"style\":\"linear\""), 6, "%s", text);
+    cr_expect_eq(count_occurrences(text, "\"style\":\"pool\""), 6, "%s", text);
+}
+
 Test(cmd_bench, table_and_failures)
 {
     char out[600];
