@@ -40,7 +40,6 @@
 /* How commands label a style that is beyond the ladder. */
 #define STYLES_BEYOND "beyond the ladder"
 
-
 /* The styles in ladder order; the last entry has name == NULL. */
 extern const struct style styles[];
 
@@ -98,6 +97,5 @@ const struct fetch_style *fetch_style_find(const char *name);
 /* Like fetch_style_find, but fails with a message naming the unknown style
  * and listing the known ones. */
 int fetch_style_lookup(const char *name, const struct fetch_style **out, struct err *err);
-
 
 #endif

@@ -209,8 +209,8 @@ int runlog_parse_line(const char *line, size_t len, struct runlog_span *s, const
     return 0;
 }
 
-int runlog_parse_text(const char *text, size_t size, const char *name,
-                      struct runlog_span **spans, size_t *count, struct err *err)
+int runlog_parse_text(const char *text, size_t size, const char *name, struct runlog_span **spans,
+                      size_t *count, struct err *err)
 {
     struct runlog_span *arr = NULL;
     size_t n = 0, cap = 0, lineno = 0;

@@ -100,8 +100,8 @@ int runlog_read(const char *path, struct runlog_span **spans, size_t *count, str
 /* Parses the whole text of a log (size bytes, JSON Lines) as runlog_read
  * parses a file; `name` stands for it in error messages. The caller frees
  * *spans with free(). */
-int runlog_parse_text(const char *text, size_t size, const char *name,
-                      struct runlog_span **spans, size_t *count, struct err *err);
+int runlog_parse_text(const char *text, size_t size, const char *name, struct runlog_span **spans,
+                      size_t *count, struct err *err);
 
 /* Parses one JSON line into a span; `where` names it in errors. */
 int runlog_parse_line(const char *line, size_t len, struct runlog_span *s, const char *where,

@@ -116,14 +116,14 @@ int grade_proc_describe(const struct grade_proc *p, int timeout_s, char *buf, si
 
 /* --- Containment (grade_limits.c) ------------------------------------------------ */
 
-#define GRADE_STALL_S 10                 /* seconds without progress: a hang */
-#define GRADE_STALL_CPU_MS 200           /* less CPU than this in GRADE_STALL_S: no progress */
-#define GRADE_SPIN_S 25 /* seconds of CPU with nothing else to show: an endless loop */
-#define GRADE_LIMIT_AS (4ull << 30)      /* address space of an unsanitized process */
-#define GRADE_LIMIT_RSS (2ull << 30)     /* resident memory of the whole tree */
-#define GRADE_LIMIT_ALLOC_MB 2048        /* largest single malloc under a sanitizer */
-#define GRADE_LIMIT_PROCS 64             /* processes of the tree at once */
-#define GRADE_LIMIT_CPU_S 600            /* CPU seconds per process (RLIMIT_CPU) */
+#define GRADE_STALL_S 10             /* seconds without progress: a hang */
+#define GRADE_STALL_CPU_MS 200       /* less CPU than this in GRADE_STALL_S: no progress */
+#define GRADE_SPIN_S 25              /* seconds of CPU with nothing else to show: an endless loop */
+#define GRADE_LIMIT_AS (4ull << 30)  /* address space of an unsanitized process */
+#define GRADE_LIMIT_RSS (2ull << 30) /* resident memory of the whole tree */
+#define GRADE_LIMIT_ALLOC_MB 2048    /* largest single malloc under a sanitizer */
+#define GRADE_LIMIT_PROCS 64         /* processes of the tree at once */
+#define GRADE_LIMIT_CPU_S 600        /* CPU seconds per process (RLIMIT_CPU) */
 #define GRADE_LIMIT_FSIZE (256ull << 20) /* bytes per file written (RLIMIT_FSIZE) */
 #define GRADE_LIMIT_NOFILE 1024          /* open files per process (RLIMIT_NOFILE) */
 

@@ -23,7 +23,8 @@
 #define GRADE_DRIVER_REPORT "report.txt"
 #define GRADE_DRIVER_DONE "grade: done"   /* grade: done DONE of TOTAL */
 #define GRADE_DRIVER_SPEED "grade: speed" /* grade: speed LINEAR_S YOURS_S CORES */
-#define GRADE_DRIVER_SOLUTION "grade: solution" /* grade: solution REFERENCE_S (the same exercise's) */
+#define GRADE_DRIVER_SOLUTION                                                                      \
+    "grade: solution"                     /* grade: solution REFERENCE_S (the same exercise's) */
 #define GRADE_DRIVER_ERROR "grade: error" /* grade: error SENTENCE */
 
 #endif

@@ -83,8 +83,8 @@ static ssize_t drain(int fd, struct grade_proc *p, size_t cap)
 /* What the watcher of a contained run remembers between samples. */
 struct watch {
     uint64_t next_sample, last_progress;
-    uint64_t last_visible;          /* the last output, run-log growth or process change */
-    unsigned long long cpu_visible; /* CPU ticks of the tree then */
+    uint64_t last_visible;             /* the last output, run-log growth or process change */
+    unsigned long long cpu_visible;    /* CPU ticks of the tree then */
     unsigned long long cpu, out, file; /* at the last progress */
     size_t procs;
 };

@@ -3,10 +3,10 @@
  * The class server (class_server.h) answers GET /c/CODE/api/state with a
  * JSON object: the leaderboard, who passed each exercise first, the latest
  * passing run and the latest run whose card failed "races" (the format is
- * documented in class_store.h, which writes it). This module turns that text into a struct the stream's class
- * scenes draw from. It only parses: fetching is stream_src_class.c's job,
- * and a local class database gives the same JSON text through the class
- * code, so both go through stream_class_parse().
+ * documented in class_store.h, which writes it). This module turns that text into a struct the
+ * stream's class scenes draw from. It only parses: fetching is stream_src_class.c's job, and a
+ * local class database gives the same JSON text through the class code, so both go through
+ * stream_class_parse().
  *
  * Unknown fields are ignored; a missing or mistyped field the scenes need
  * is an error naming the field. Names and strings are copied, truncated to
