@@ -386,7 +386,7 @@ FUZZ_SRC_fuzz_criterion  := src/tools/grade_criterion.c src/core/err.c
 FUZZ_SRC_fuzz_sanitizer  := src/tools/grade_sanitizer.c src/core/err.c
 FUZZ_SRC_fuzz_hang       := src/tools/grade_hang.c src/tools/grade_limits.c src/tools/grade_proc.c \
                             src/core/clock.c src/core/err.c
-FUZZ_SRC_fuzz_readstate  := src/tools/readstate.c src/core/err.c
+FUZZ_SRC_fuzz_readstate  := src/tools/readstate.c src/core/xdg.c src/core/err.c
 # Class mode (issue 12): the class server's upload checks.
 FUZZ_SRC_fuzz_class_upload := src/tools/class_upload.c src/core/runlog.c src/core/clock.c \
                               src/tools/exercises.c src/core/args.c src/core/err.c
@@ -633,7 +633,7 @@ check-opencv: check-deps $(BUILD)/bench/blurtime
 # (and the compiled-in stb_image's) malloc, calloc, realloc and strdup through
 # its counter; libxml2 and jansson are hooked at run time. About 10 s.
 ALLOC_SRC   := tests/alloc/alloc_fail.c src/core/img.c src/core/img_jpeg.c src/core/img_png.c src/core/mem.c \
-               src/core/feed.c src/core/runlog.c src/core/runlog_stats.c src/tools/readstate.c \
+               src/core/feed.c src/core/runlog.c src/core/runlog_stats.c src/tools/readstate.c src/core/xdg.c \
                src/core/clock.c src/core/err.c
 ALLOC_BIN   := $(BUILD)/alloc/alloc_fail
 ALLOC_FLAGS := -fsanitize=address -fno-omit-frame-pointer
