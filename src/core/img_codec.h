@@ -37,7 +37,8 @@ int img_jpeg_encode(const struct img *im, int quality, unsigned char **out, size
 
 /* Rewrites a JPEG as a baseline (sequential) one without decoding it: its
  * DCT coefficients are copied as they are (libjpeg's lossless transform),
- * so the new file decodes to exactly the same pixels. Used for progressive
+ * so an intact file decodes to exactly the same pixels (damaged data may be
+ * read differently by the transform and the decoder: the fuzzer found one). Used for progressive
  * JPEGs, which decode about three times slower (see photos.c). *out is
  * malloc'ed. */
 int img_jpeg_baseline(const unsigned char *data, size_t size, unsigned char **out, size_t *out_size,
