@@ -4,7 +4,8 @@
  *
  * Out of memory is the error nobody sees in a test run, so its handling is
  * the least tested code there is. Here each scenario - decoding a small PNG
- * and a JPEG, parsing an RSS and an Atom feed,
+ * and a JPEG, rewriting the JPEG as a baseline one (no file may be left
+ * behind), parsing an RSS and an Atom feed,
  * reading a run log, loading and saving a read state - is run again and
  * again: run N makes the Nth allocation fail, for N = 1, 2, ... until a run
  * ends without reaching its Nth allocation (it needed fewer: every
@@ -102,7 +103,7 @@ static void quiet(void *ctx, const char *fmt, ...)
 
 struct fixtures {
     const char *dir;
-    char png[512], jpeg[512], runlog[512], state_src[512], state[512];
+    char png[512], jpeg[512], runlog[512], state_src[512], state[512], copy[512];
     char *rss, *atom; /* feed bodies, read before any counting */
     size_t rss_size, atom_size;
 };
@@ -128,6 +129,19 @@ static int scenario_png(const struct fixtures *fx, struct err *err)
 static int scenario_jpeg(const struct fixtures *fx, struct err *err)
 {
     return image(fx->jpeg, err);
+}
+
+/* The baseline rewrite of the workshop photos (photos.h): read, rewrite,
+ * write atomically. A refused allocation must leave no file behind. */
+static int scenario_baseline(const struct fixtures *fx, struct err *err)
+{
+    unlink(fx->copy);
+    int rc = img_jpeg_rewrite_baseline(fx->jpeg, fx->copy, err);
+    if (rc != 0 && access(fx->copy, F_OK) == 0) {
+        fprintf(stderr, "alloc_fail: baseline: %s was left behind\n", fx->copy);
+        abort();
+    }
+    return rc;
 }
 
 static int scenario_rss(const struct fixtures *fx, struct err *err)
@@ -258,6 +272,7 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(fx.state, sizeof fx.state, "%s/read.txt", tmp);
+    snprintf(fx.copy, sizeof fx.copy, "%s/copy.jpg", tmp);
     char feed[512];
     snprintf(feed, sizeof feed, "%s/feed.xml", fx.dir);
     fx.rss = slurp(feed, &fx.rss_size);
@@ -277,9 +292,13 @@ int main(int argc, char **argv)
     xmlSetGenericErrorFunc(NULL, quiet); /* "Memory allocation failed", hundreds of times */
 
     static const struct scenario scenarios[] = {
-        {"png", scenario_png, NULL},       {"jpeg", scenario_jpeg, NULL},
-        {"rss", scenario_rss, NULL},       {"atom", scenario_atom, NULL},
-        {"runlog", scenario_runlog, NULL}, {"readstate", scenario_readstate, reset_state},
+        {"png", scenario_png, NULL},
+        {"jpeg", scenario_jpeg, NULL},
+        {"baseline", scenario_baseline, NULL},
+        {"rss", scenario_rss, NULL},
+        {"atom", scenario_atom, NULL},
+        {"runlog", scenario_runlog, NULL},
+        {"readstate", scenario_readstate, reset_state},
     };
     int problems = 0;
     for (size_t k = 0; k < sizeof scenarios / sizeof scenarios[0]; k++)
@@ -288,6 +307,7 @@ int main(int argc, char **argv)
     free(fx.rss);
     free(fx.atom);
     unlink(fx.state);
+    unlink(fx.copy);
     rmdir(tmp);
     if (problems > 0)
         printf("alloc_fail: %d problem(s)\n", problems);
