@@ -135,21 +135,19 @@ int photos_workshop(char ***paths, size_t *count, struct photos_ready *ready, st
 
     char dir[PATH_MAX];
     struct err why = {{0}};
-    int rc;
-    if (xdg_path("XDG_CACHE_HOME", ".cache", "retreat/photos", dir, sizeof dir, &why) == 0) {
-        rc = photos_prepare((const char *const *)originals, n, dir, paths, ready, err);
-    } else {
-        /* No cache folder: the originals, and say so. */
-        rc = (*paths = copy_list((const char *const *)originals, n)) != NULL
-                 ? 0
-                 : err_set(err, "out of memory listing the workshop photos");
+    if (xdg_path("XDG_CACHE_HOME", ".cache", "retreat/photos", dir, sizeof dir, &why) != 0) {
+        /* No cache folder: the originals themselves, and say so. */
         if (ready != NULL) {
             memset(ready, 0, sizeof *ready);
             ready->originals = 1;
             ready->why = why;
             err_prefix(&ready->why, "using the original photos, slower to decode: ");
         }
+        *paths = originals;
+        *count = n;
+        return 0;
     }
+    int rc = photos_prepare((const char *const *)originals, n, dir, paths, ready, err);
     photos_free(originals, n);
     if (rc == 0)
         *count = n;

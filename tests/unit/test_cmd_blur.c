@@ -869,14 +869,10 @@ Test(cmd_bench, run_log_holds_the_reported_run_of_each_style)
     struct result r = run(args);
     cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
     result_free(&r);
-    FILE *f = fopen(log, "r");
-    cr_assert_not_null(f);
-    char text[16384];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = '\0';
+    char *text = read_all(log, NULL);
     cr_expect_eq(count_occurrences(text, "\"style\":\"linear\""), 6, "%s", text);
     cr_expect_eq(count_occurrences(text, "\"style\":\"pool\""), 6, "%s", text);
+    free(text);
 }
 
 Test(cmd_bench, table_and_failures)
